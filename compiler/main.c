@@ -1,0 +1,178 @@
+/*
+ * main.c — the dsc driver: reads the command line and runs the passes in
+ * order, stopping between passes when there were errors.
+ *
+ *   read source -> parse_program (lexer.re, parser.y) -> check_program
+ *   (check.c) -> plan_build (plan.c) -> [codegen, link: next milestone]
+ *
+ * Exit codes (LANGUAGE.md §13): 0 success, 1 errors in the program,
+ * 2 bad usage (unknown command or option, unreadable file).
+ */
+#include "dsc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef DSC_VERSION
+#define DSC_VERSION "0.0.0"
+#endif
+
+static const char usage[] =
+    "usage: dsc COMMAND FILE.ds [OPTIONS]\n"
+    "\n"
+    "commands:\n"
+    "  build FILE.ds [-o OUT] [-O0|-O1|-O2|-O3]   compile to a native executable (default -O2)\n"
+    "  check FILE.ds                               parse and type-check only\n"
+    "  emit-llvm FILE.ds [-o OUT.ll]               print the LLVM IR\n"
+    "  plan FILE.ds [--dot]                        print the operator graph after fusion\n"
+    "  run FILE.ds [-- JOB ARGS...]                build into a cache and run\n"
+    "\n"
+    "options:\n"
+    "  --help       show this help\n"
+    "  --version    show the version\n"
+    "\n"
+    "Diagnostics are file:line:col: error: message. Exit codes: 0 ok, 1 errors in the\n"
+    "program, 2 bad usage.\n";
+
+static int usage_error(const char *fmt, const char *arg) {
+  fputs("dsc: ", stderr);
+  fprintf(stderr, fmt, arg);
+  fputs("\nrun 'dsc --help' for usage\n", stderr);
+  return 2;
+}
+
+/* Reads the whole file; NUL-terminates it (the lexer also stops at len). */
+static bool read_source(Arena *a, const char *path, Source *src) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return false;
+  size_t cap = 1 << 16, len = 0;
+  char *buf = malloc(cap);
+  for (;;) {
+    if (!buf) {
+      fclose(f);
+      errno = ENOMEM;
+      return false;
+    }
+    size_t n = fread(buf + len, 1, cap - len - 1, f);
+    len += n;
+    if (n == 0)
+      break;
+    if (cap - len - 1 == 0) {
+      cap *= 2;
+      char *nb = realloc(buf, cap);
+      if (!nb)
+        free(buf);
+      buf = nb;
+    }
+  }
+  bool ok = !ferror(f);
+  fclose(f);
+  if (!ok) {
+    free(buf);
+    return false;
+  }
+  buf[len] = '\0';
+  src->path = path;
+  src->text = arena_strndup(a, buf, len);
+  src->len = len;
+  free(buf);
+  return true;
+}
+
+typedef enum Command { CMD_CHECK, CMD_PLAN, CMD_BUILD, CMD_EMIT_LLVM, CMD_RUN } Command;
+
+int main(int argc, char **argv) {
+  if (argc < 2)
+    return usage_error("%s", "missing command");
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    fputs(usage, stdout);
+    return 0;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("dsc %s (dstream)\n", DSC_VERSION);
+    return 0;
+  }
+  static const struct { const char *name; Command cmd; } commands[] = {
+      {"check", CMD_CHECK},         {"plan", CMD_PLAN}, {"build", CMD_BUILD},
+      {"emit-llvm", CMD_EMIT_LLVM}, {"run", CMD_RUN},
+  };
+  int cmd = -1;
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (!strcmp(argv[1], commands[i].name))
+      cmd = (int)commands[i].cmd;
+  if (cmd < 0)
+    return usage_error("unknown command '%s'", argv[1]);
+
+  const char *path = NULL;
+  bool dot = false;
+  for (int i = 2; i < argc; i++) {
+    const char *arg = argv[i];
+    if (!strcmp(arg, "--"))
+      break; /* job arguments of `dsc run` */
+    if (!strcmp(arg, "--dot") && cmd == CMD_PLAN)
+      dot = true;
+    else if ((!strcmp(arg, "-o")) && (cmd == CMD_BUILD || cmd == CMD_EMIT_LLVM) && i + 1 < argc)
+      i++;
+    else if (cmd == CMD_BUILD && arg[0] == '-' && arg[1] == 'O' && arg[2] >= '0' && arg[2] <= '3' &&
+             !arg[3])
+      ;
+    else if (arg[0] == '-' && arg[1])
+      return usage_error("unknown option '%s'", arg);
+    else if (path)
+      return usage_error("more than one input file ('%s')", arg);
+    else
+      path = arg;
+  }
+  if (!path)
+    return usage_error("%s", "missing input file (FILE.ds)");
+
+  Arena arena = {0};
+  Source src;
+  if (!read_source(&arena, path, &src)) {
+    fprintf(stderr, "dsc: cannot read '%s': %s\n", path, strerror(errno));
+    arena_free(&arena);
+    return 2;
+  }
+  Diags diags = {.src = &src, .out = stderr};
+  int status = 1;
+
+  Program *prog = parse_program(&arena, &src, &diags);
+  if (diags.errors)
+    goto done;
+  Settings settings;
+  memset(&settings, 0, sizeof settings);
+  check_program(&arena, prog, &settings, &diags);
+  if (diags.errors)
+    goto done;
+  Plan *plan = plan_build(&arena, prog, &settings, &diags);
+  if (diags.errors)
+    goto done;
+
+  switch ((Command)cmd) {
+  case CMD_CHECK:
+    status = 0;
+    break;
+  case CMD_PLAN:
+    if (dot)
+      plan_print_dot(stdout, plan, &src);
+    else
+      plan_print(stdout, plan, &src);
+    status = 0;
+    break;
+  case CMD_BUILD:
+  case CMD_EMIT_LLVM:
+  case CMD_RUN:
+    fprintf(stderr, "dsc: '%s' is not implemented yet (code generation is the next milestone); "
+                    "'check' and 'plan' work\n",
+            argv[1]);
+    status = 2;
+    break;
+  }
+done:
+  if (diags.suppressed)
+    fprintf(stderr, "%s: %d more errors not shown\n", src.path, diags.suppressed);
+  arena_free(&arena);
+  return status;
+}

@@ -1,0 +1,502 @@
+/*
+ * time.c — parseTime and formatTime: strptime/strftime-style conversion
+ * between text and `time` (int64 milliseconds since 1970-01-01T00:00:00Z).
+ *
+ * Written here rather than taken from libc because libc's strptime depends
+ * on the locale (month names, %p), has no portable %z, and would need
+ * timegm; the calendar is the proleptic Gregorian one, converted with
+ * Howard Hinnant's public-domain days-from-civil algorithms, valid for any
+ * int64 millisecond value.
+ *
+ * Directives (both directions unless said):
+ *   %Y year, exactly 4 digits when parsing (formatting: at least 4, '-' if < 0)
+ *   %y 2 digits: 69..99 -> 1969..1999, 00..68 -> 2000..2068 (POSIX)
+ *   %m month 1..12, %d day 1..31, %H 0..23, %M 0..59, %S 0..59 (no leap
+ *      second): parsing takes 1 or 2 digits, formatting prints 2
+ *   %e day, parsing allows leading spaces; formatting pads with a space
+ *   %j day of the year 1..366 (1..3 digits; formatting 3)
+ *   %I hour 1..12 and %p AM/PM (any case): %p only changes hours read by %I;
+ *      %I without %p is AM. Formatting: %I 01..12, %p "AM"/"PM"
+ *   %b %h %B English month names, any case; parsing accepts the full or the
+ *      3-letter name for all three; formatting: %b %h "Oct", %B "October"
+ *   %a %A English day names, parsed (full or 3 letters) and ignored (not
+ *      checked against the date); formatting: "Tue", "Tuesday"
+ *   %f fractional seconds: parsing 1..9 digits, truncated to milliseconds
+ *      ("5" is 500 ms, "123456" is 123 ms); formatting 3 digits (ms)
+ *   %z parsing: Z, +hh, +hhmm, +hh:mm (or -); formatting "+0000"
+ *   %Z parsing: UTC, GMT, UT or Z (other zone names fail); formatting "UTC"
+ *   %s epoch seconds (optional '-', at most 18 digits); when parsed it fixes
+ *      the instant: the other fields are checked for syntax but ignored,
+ *      except %f whose milliseconds are added. Formatting floors, and %f is
+ *      the millisecond within that second, so -1.5 s prints as "-2.500" with
+ *      "%s.%f" and reads back as -1500 ms
+ *   %T = %H:%M:%S, %R = %H:%M, %D = %m/%d/%y, %F = %Y-%m-%d
+ *   %n %t and any whitespace in the format: any run of whitespace, possibly
+ *      empty (formatting: the format's bytes, %n newline, %t tab)
+ *   %% a '%'; any other byte matches itself exactly.
+ * Parsing must consume the whole input. Missing fields default to
+ * 1970-01-01 00:00:00.000; without %z or %Z the text is UTC. An invalid date
+ * (Feb 30, day 366 of a common year, %j disagreeing with %m/%d) fails, as
+ * does an unknown directive (in formatting too).
+ */
+#include "ds_rt.h"
+
+#include <string.h>
+
+static const char *const month_names[12] = {"January", "February", "March",     "April",
+                                            "May",     "June",     "July",      "August",
+                                            "September", "October", "November", "December"};
+static const char *const day_names[7] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                                         "Thursday", "Friday", "Saturday"};
+
+enum { MS_PER_DAY = 86400000 };
+
+int64_t ds_days_from_civil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
+  z += 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *y = yoe + era * 400 + (*m <= 2);
+}
+
+static bool is_leap(int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int64_t y, int m) {
+  static const unsigned char dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : dim[m - 1];
+}
+
+static inline bool is_space(unsigned char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+static inline char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? (char)(c | 0x20) : c;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Parsing                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+  const char *s; /* the input */
+  int64_t len;   /* its length */
+  int64_t pos;   /* next byte to read */
+  int64_t year;
+  int mon, day, hour, min, sec, ms, yday, hour12;
+  int64_t offset_min; /* east of UTC, from %z */
+  int64_t epoch;      /* from %s */
+  bool have_mon, have_day, have_yday, have_I, pm, have_epoch;
+} Parse;
+
+/* Reads min..max digits; false if fewer than min. */
+static bool read_num(Parse *p, int min, int max, int64_t *out) {
+  int64_t v = 0;
+  int n = 0;
+  while (n < max && p->pos < p->len && (unsigned char)(p->s[p->pos] - '0') <= 9) {
+    v = v * 10 + (p->s[p->pos++] - '0');
+    n++;
+  }
+  *out = v;
+  return n >= min;
+}
+
+static bool read_range(Parse *p, int max_digits, int lo, int hi, int *out) {
+  int64_t v;
+  if (!read_num(p, 1, max_digits, &v) || v < lo || v > hi)
+    return false;
+  *out = (int)v;
+  return true;
+}
+
+/* Matches the full or the 3-letter form of one of n names, any case. */
+static bool read_name(Parse *p, const char *const *names, int n, int *out) {
+  for (int full = 1; full >= 0; full--) {
+    for (int i = 0; i < n; i++) {
+      int64_t l = full ? (int64_t)strlen(names[i]) : 3;
+      if (p->len - p->pos < l)
+        continue;
+      int64_t k = 0;
+      while (k < l && lower(p->s[p->pos + k]) == lower(names[i][k]))
+        k++;
+      if (k == l) {
+        p->pos += l;
+        *out = i;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+static bool read_lit(Parse *p, const char *lit) {
+  int64_t l = (int64_t)strlen(lit);
+  if (p->len - p->pos < l || memcmp(p->s + p->pos, lit, (size_t)l) != 0)
+    return false;
+  p->pos += l;
+  return true;
+}
+
+static void skip_space(Parse *p) {
+  while (p->pos < p->len && is_space((unsigned char)p->s[p->pos]))
+    p->pos++;
+}
+
+static bool parse_zone(Parse *p) {
+  if (p->pos < p->len && p->s[p->pos] == 'Z') {
+    p->pos++;
+    p->offset_min = 0;
+    return true;
+  }
+  if (p->pos >= p->len || (p->s[p->pos] != '+' && p->s[p->pos] != '-'))
+    return false;
+  bool neg = p->s[p->pos++] == '-';
+  int64_t hh, mm = 0;
+  if (!read_num(p, 2, 2, &hh) || hh > 23)
+    return false;
+  if (p->pos < p->len && p->s[p->pos] == ':') {
+    p->pos++;
+    if (!read_num(p, 2, 2, &mm))
+      return false;
+  } else if (p->pos < p->len && (unsigned char)(p->s[p->pos] - '0') <= 9) {
+    if (!read_num(p, 2, 2, &mm))
+      return false;
+  }
+  if (mm > 59)
+    return false;
+  p->offset_min = (neg ? -1 : 1) * (hh * 60 + mm);
+  return true;
+}
+
+static bool parse_fmt(Parse *p, const char *f, int64_t flen);
+
+static bool parse_sub(Parse *p, const char *f) {
+  return parse_fmt(p, f, (int64_t)strlen(f));
+}
+
+static bool parse_directive(Parse *p, char c) {
+  int64_t v;
+  int k;
+  switch (c) {
+  case 'Y':
+    if (!read_num(p, 4, 4, &v))
+      return false;
+    p->year = v;
+    return true;
+  case 'y':
+    if (!read_num(p, 2, 2, &v))
+      return false;
+    p->year = v < 69 ? 2000 + v : 1900 + v;
+    return true;
+  case 'm':
+    return (p->have_mon = read_range(p, 2, 1, 12, &p->mon));
+  case 'd':
+    return (p->have_day = read_range(p, 2, 1, 31, &p->day));
+  case 'e':
+    skip_space(p);
+    return (p->have_day = read_range(p, 2, 1, 31, &p->day));
+  case 'H':
+    p->have_I = false;
+    return read_range(p, 2, 0, 23, &p->hour);
+  case 'I':
+    p->have_I = true;
+    return read_range(p, 2, 1, 12, &p->hour12);
+  case 'M':
+    return read_range(p, 2, 0, 59, &p->min);
+  case 'S':
+    return read_range(p, 2, 0, 59, &p->sec);
+  case 'j':
+    return (p->have_yday = read_range(p, 3, 1, 366, &p->yday));
+  case 'f': {
+    int64_t start = p->pos;
+    if (!read_num(p, 1, 9, &v))
+      return false;
+    for (int64_t n = p->pos - start; n < 9; n++)
+      v *= 10;
+    p->ms = (int)(v / 1000000);
+    return true;
+  }
+  case 'b':
+  case 'B':
+  case 'h':
+    if (!read_name(p, month_names, 12, &k))
+      return false;
+    p->mon = k + 1;
+    p->have_mon = true;
+    return true;
+  case 'a':
+  case 'A':
+    return read_name(p, day_names, 7, &k);
+  case 'p':
+    if (p->len - p->pos < 2 || lower(p->s[p->pos + 1]) != 'm')
+      return false;
+    c = lower(p->s[p->pos]);
+    if (c != 'a' && c != 'p')
+      return false;
+    p->pm = c == 'p';
+    p->pos += 2;
+    return true;
+  case 'z':
+    return parse_zone(p);
+  case 'Z':
+    if (read_lit(p, "UTC") || read_lit(p, "GMT") || read_lit(p, "UT") || read_lit(p, "Z")) {
+      p->offset_min = 0;
+      return true;
+    }
+    return false;
+  case 's': {
+    bool neg = p->pos < p->len && p->s[p->pos] == '-';
+    p->pos += neg;
+    if (!read_num(p, 1, 18, &v)) /* 18 digits: v * 1000 cannot overflow */
+      return false;
+    p->epoch = neg ? -v : v;
+    p->have_epoch = true;
+    return true;
+  }
+  case 'T':
+    return parse_sub(p, "%H:%M:%S");
+  case 'R':
+    return parse_sub(p, "%H:%M");
+  case 'D':
+    return parse_sub(p, "%m/%d/%y");
+  case 'F':
+    return parse_sub(p, "%Y-%m-%d");
+  case 'n':
+  case 't':
+    skip_space(p);
+    return true;
+  case '%':
+    return read_lit(p, "%");
+  default:
+    return false;
+  }
+}
+
+static bool parse_fmt(Parse *p, const char *f, int64_t flen) {
+  for (int64_t i = 0; i < flen; i++) {
+    unsigned char c = (unsigned char)f[i];
+    if (c == '%') {
+      if (++i == flen || !parse_directive(p, f[i]))
+        return false;
+    } else if (is_space(c)) {
+      while (i + 1 < flen && is_space((unsigned char)f[i + 1]))
+        i++;
+      skip_space(p);
+    } else {
+      if (p->pos >= p->len || p->s[p->pos] != (char)c)
+        return false;
+      p->pos++;
+    }
+  }
+  return true;
+}
+
+bool ds_parse_time(ds_str s, ds_str fmt, int64_t *out_ms) {
+  Parse p = {.s = s.ptr, .len = s.len, .year = 1970, .mon = 1, .day = 1};
+  if (!parse_fmt(&p, fmt.ptr, fmt.len) || p.pos != p.len)
+    return false;
+  if (p.have_epoch) {
+    *out_ms = p.epoch * 1000 + p.ms;
+    return true;
+  }
+  if (p.have_yday) {
+    int ylen = is_leap(p.year) ? 366 : 365;
+    if (p.yday > ylen)
+      return false;
+    int m = 1, d = p.yday;
+    while (d > days_in_month(p.year, m))
+      d -= days_in_month(p.year, m++);
+    if ((p.have_mon && p.mon != m) || (p.have_day && p.day != d))
+      return false;
+    p.mon = m;
+    p.day = d;
+  }
+  if (p.day > days_in_month(p.year, p.mon))
+    return false;
+  int hour = p.have_I ? p.hour12 % 12 + (p.pm ? 12 : 0) : p.hour;
+  int64_t days = ds_days_from_civil(p.year, p.mon, p.day);
+  *out_ms = days * MS_PER_DAY + (int64_t)hour * 3600000 + (int64_t)p.min * 60000 +
+            (int64_t)p.sec * 1000 + p.ms - p.offset_min * 60000;
+  return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Formatting                                                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+  int64_t t_ms; /* the instant */
+  int64_t year;
+  int mon, day, hour, min, sec, ms, yday, wday;
+} Civil;
+
+/* Writes v (>= 0) with at least `width` digits, padded with `pad`. */
+static int put_num(char *b, int64_t v, int width, char pad) {
+  char tmp[24];
+  int n = 0;
+  uint64_t u = (uint64_t)v;
+  do {
+    tmp[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  int len = 0;
+  for (int i = n; i < width; i++)
+    b[len++] = pad;
+  while (n)
+    b[len++] = tmp[--n];
+  return len;
+}
+
+static int put_str(char *b, const char *s, int n) {
+  memcpy(b, s, (size_t)n);
+  return n;
+}
+
+static int64_t emit_fmt(const Civil *c, const char *f, int64_t flen, char *dst);
+
+static int64_t emit_sub(const Civil *c, const char *f, char *dst) {
+  return emit_fmt(c, f, (int64_t)strlen(f), dst);
+}
+
+/* Output of one directive into b (>= 32 bytes) or, for the compound ones,
+ * straight to dst (which may be NULL when only counting); -1 if unknown. */
+static int64_t emit_directive(const Civil *c, char d, char *b, char *dst) {
+  int hour12 = c->hour % 12 ? c->hour % 12 : 12;
+  switch (d) {
+  case 'Y':
+    if (c->year < 0) {
+      b[0] = '-';
+      return 1 + put_num(b + 1, -c->year, 4, '0');
+    }
+    return put_num(b, c->year, 4, '0');
+  case 'y':
+    return put_num(b, (c->year % 100 + 100) % 100, 2, '0');
+  case 'm':
+    return put_num(b, c->mon, 2, '0');
+  case 'd':
+    return put_num(b, c->day, 2, '0');
+  case 'e':
+    return put_num(b, c->day, 2, ' ');
+  case 'H':
+    return put_num(b, c->hour, 2, '0');
+  case 'I':
+    return put_num(b, hour12, 2, '0');
+  case 'M':
+    return put_num(b, c->min, 2, '0');
+  case 'S':
+    return put_num(b, c->sec, 2, '0');
+  case 'f':
+    return put_num(b, c->ms, 3, '0');
+  case 'j':
+    return put_num(b, c->yday, 3, '0');
+  case 'b':
+  case 'h':
+    return put_str(b, month_names[c->mon - 1], 3);
+  case 'B':
+    return put_str(b, month_names[c->mon - 1], (int)strlen(month_names[c->mon - 1]));
+  case 'a':
+    return put_str(b, day_names[c->wday], 3);
+  case 'A':
+    return put_str(b, day_names[c->wday], (int)strlen(day_names[c->wday]));
+  case 'p':
+    return put_str(b, c->hour < 12 ? "AM" : "PM", 2);
+  case 'z':
+    return put_str(b, "+0000", 5);
+  case 'Z':
+    return put_str(b, "UTC", 3);
+  case 's': {
+    int64_t secs = c->t_ms / 1000 - (c->t_ms % 1000 < 0);
+    if (secs < 0) {
+      b[0] = '-';
+      return 1 + put_num(b + 1, -secs, 1, '0');
+    }
+    return put_num(b, secs, 1, '0');
+  }
+  case 'n':
+    return put_str(b, "\n", 1);
+  case 't':
+    return put_str(b, "\t", 1);
+  case '%':
+    return put_str(b, "%", 1);
+  case 'T':
+    return emit_sub(c, "%H:%M:%S", dst);
+  case 'R':
+    return emit_sub(c, "%H:%M", dst);
+  case 'D':
+    return emit_sub(c, "%m/%d/%y", dst);
+  case 'F':
+    return emit_sub(c, "%Y-%m-%d", dst);
+  default:
+    return -1;
+  }
+}
+
+/* Writes the output to dst, or only counts it when dst is NULL; -1 on an
+ * unknown directive. */
+static int64_t emit_fmt(const Civil *c, const char *f, int64_t flen, char *dst) {
+  int64_t len = 0;
+  char b[32];
+  for (int64_t i = 0; i < flen; i++) {
+    if (f[i] != '%') {
+      if (dst)
+        dst[len] = f[i];
+      len++;
+      continue;
+    }
+    if (++i == flen)
+      return -1;
+    char d = f[i];
+    bool compound = d == 'T' || d == 'R' || d == 'D' || d == 'F';
+    int64_t n = emit_directive(c, d, b, dst ? dst + len : NULL);
+    if (n < 0)
+      return -1;
+    if (dst && !compound)
+      memcpy(dst + len, b, (size_t)n);
+    len += n;
+  }
+  return len;
+}
+
+bool ds_format_time(ds_arena *a, int64_t t_ms, ds_str fmt, ds_str *out) {
+  Civil c = {.t_ms = t_ms};
+  int64_t days = t_ms / MS_PER_DAY, msday = t_ms % MS_PER_DAY;
+  if (msday < 0) {
+    msday += MS_PER_DAY;
+    days--;
+  }
+  civil_from_days(days, &c.year, &c.mon, &c.day);
+  c.hour = (int)(msday / 3600000);
+  c.min = (int)(msday / 60000 % 60);
+  c.sec = (int)(msday / 1000 % 60);
+  c.ms = (int)(msday % 1000);
+  c.yday = (int)(days - ds_days_from_civil(c.year, 1, 1)) + 1;
+  c.wday = (int)(((days + 4) % 7 + 7) % 7);
+  int64_t len = emit_fmt(&c, fmt.ptr, fmt.len, NULL);
+  if (len < 0)
+    return false;
+  if (len == 0) {
+    *out = (ds_str){NULL, 0};
+    return true;
+  }
+  char *d = ds_arena_alloc(a, (size_t)len);
+  if (!d)
+    return false;
+  emit_fmt(&c, fmt.ptr, fmt.len, d);
+  *out = (ds_str){d, len};
+  return true;
+}
