@@ -36,9 +36,12 @@ typedef struct Checker {
   Diags *d;
   Program *prog;
   Settings *settings;
-  PtrVec records; /* RecordDecl* */
-  PtrVec fns;     /* FnDecl* */
-  PtrVec globals; /* LetBinding* defined so far */
+  StrMap records; /* name -> RecordDecl* */
+  PtrVec record_list; /* RecordDecl* in source order */
+  StrMap fns;     /* name -> FnDecl* */
+  PtrVec fn_list; /* FnDecl* in source order */
+  StrMap globals; /* name -> LetBinding*, the lets defined so far */
+  StrMap top;     /* name -> Loc* of its first top-level definition */
   Local *locals;
   int fn_depth;   /* > 0 inside a lambda or fn body: code an operator runs */
   PtrVec holes;   /* `none` and `[]` of the current statement */
@@ -112,14 +115,7 @@ static bool expect_type(Checker *c, Expr *e, Type *got, Type *want, const char *
 /* types written in the source                                        */
 /* ---------------------------------------------------------------- */
 
-static RecordDecl *find_record(Checker *c, Str name) {
-  for (int i = 0; i < c->records.len; i++) {
-    RecordDecl *r = c->records.items[i];
-    if (str_eq2(r->name, name))
-      return r;
-  }
-  return NULL;
-}
+static RecordDecl *find_record(Checker *c, Str name) { return strmap_get(&c->records, name); }
 
 static void resolve_record(Checker *c, RecordDecl *r);
 
@@ -224,23 +220,8 @@ static void check_record_recursion(Checker *c, RecordDecl *r) {
 /* names                                                             */
 /* ---------------------------------------------------------------- */
 
-static FnDecl *find_fn(Checker *c, Str name) {
-  for (int i = 0; i < c->fns.len; i++) {
-    FnDecl *f = c->fns.items[i];
-    if (str_eq2(f->name, name))
-      return f;
-  }
-  return NULL;
-}
-
-static LetBinding *find_global(Checker *c, Str name) {
-  for (int i = c->globals.len - 1; i >= 0; i--) {
-    LetBinding *g = c->globals.items[i];
-    if (str_eq2(g->name, name))
-      return g;
-  }
-  return NULL;
-}
+static FnDecl *find_fn(Checker *c, Str name) { return strmap_get(&c->fns, name); }
+static LetBinding *find_global(Checker *c, Str name) { return strmap_get(&c->globals, name); }
 
 static Local *find_local(Checker *c, Str name) {
   for (Local *l = c->locals; l; l = l->next)
@@ -1701,10 +1682,10 @@ static void check_set(Checker *c, Stmt *s) {
   static const char *const what[] = {
       [SETTY_INT] = "an int such as 4",
       [SETTY_DURATION] = "a duration such as 500ms",
-      [SETTY_BOOL] = "true or false",
+      [SETTY_BOOL] = "a bool (true or false)",
       [SETTY_STRING] = "a string literal",
   };
-  SettingValue nv = {.given = true, .loc = s->name_loc};
+  SettingValue nv = {.given = true, .loc = s->name_loc, .value_loc = s->value ? s->value->loc : s->name_loc};
   if (!s->value || !literal_value(s->value, setting_type(k), &nv)) {
     bool lit = s->value && (s->value->kind == EX_INT || s->value->kind == EX_FLOAT ||
                             s->value->kind == EX_STRING || s->value->kind == EX_DURATION ||
@@ -1793,16 +1774,16 @@ static bool is_output_call(Expr *e) {
   return e && e->kind == EX_CALL && e->op_info && e->op_info->cls == OC_OUTPUT;
 }
 
-/* The first definition of a top-level name, for "already defined at". */
-static Loc top_name_loc(Checker *c, Str name, Stmt *before) {
-  for (int i = 0; i < c->prog->stmts.len; i++) {
-    Stmt *s = c->prog->stmts.items[i];
-    if (s == before)
-      break;
-    if ((s->kind == SK_LET || s->kind == SK_FN || s->kind == SK_TYPE) && str_eq2(s->name, name))
-      return s->name_loc;
+/* Records the first definition of a top-level name; reports a second one. */
+static bool define_top(Checker *c, Stmt *s) {
+  Loc *prev = strmap_get(&c->top, s->name);
+  if (prev) {
+    diag_error(c->d, s->name_loc, "'%s' is already defined at %d:%d", name_cstr(c, s->name),
+               prev->line, prev->col);
+    return false;
   }
-  return (Loc){0, 0};
+  strmap_put(c->a, &c->top, s->name, &s->name_loc);
+  return true;
 }
 
 void check_program(Arena *a, Program *p, Settings *settings, Diags *d) {
@@ -1821,40 +1802,33 @@ void check_program(Arena *a, Program *p, Settings *settings, Diags *d) {
     if (s->kind == SK_SET) {
       check_set(c, s);
     } else if (s->kind == SK_TYPE && s->rec) {
-      Loc prev = top_name_loc(c, s->name, s);
-      if (prev.line)
-        diag_error(d, s->name_loc, "'%s' is already defined at %d:%d", name_cstr(c, s->name),
-                   prev.line, prev.col);
-      else
-        vec_push(a, &c->records, s->rec);
+      if (define_top(c, s)) {
+        strmap_put(a, &c->records, s->name, s->rec);
+        vec_push(a, &c->record_list, s->rec);
+      }
     } else if (s->kind == SK_FN && s->fn) {
-      Loc prev = top_name_loc(c, s->name, s);
-      if (prev.line)
-        diag_error(d, s->name_loc, "'%s' is already defined at %d:%d", name_cstr(c, s->name),
-                   prev.line, prev.col);
-      else
-        vec_push(a, &c->fns, s->fn);
+      if (define_top(c, s)) {
+        strmap_put(a, &c->fns, s->name, s->fn);
+        vec_push(a, &c->fn_list, s->fn);
+      }
     } else if (s->kind == SK_LET) {
-      Loc prev = top_name_loc(c, s->name, s);
-      if (prev.line)
-        diag_error(d, s->name_loc, "'%s' is already defined at %d:%d", name_cstr(c, s->name),
-                   prev.line, prev.col);
+      s->dup = !define_top(c, s);
     }
   }
   SettingValue *ci = &settings->v[SET_CHECKPOINTINTERVAL];
   SettingValue *b = &settings->v[SET_BATCH];
   if (ci->given && b->given && b->ival > 0 && ci->ival % b->ival != 0)
-    diag_error(d, ci->loc, "checkpointInterval %lldms is not a multiple of the batch interval %lldms",
+    diag_error(d, ci->value_loc, "checkpointInterval %lldms is not a multiple of the batch interval %lldms",
                (long long)ci->ival, (long long)b->ival);
 
-  for (int i = 0; i < c->records.len; i++)
-    resolve_record(c, c->records.items[i]);
-  for (int i = 0; i < c->records.len; i++)
-    check_record_recursion(c, c->records.items[i]);
-  for (int i = 0; i < c->fns.len; i++)
-    check_fn_signature(c, c->fns.items[i]);
-  for (int i = 0; i < c->fns.len; i++)
-    check_fn_body(c, c->fns.items[i]);
+  for (int i = 0; i < c->record_list.len; i++)
+    resolve_record(c, c->record_list.items[i]);
+  for (int i = 0; i < c->record_list.len; i++)
+    check_record_recursion(c, c->record_list.items[i]);
+  for (int i = 0; i < c->fn_list.len; i++)
+    check_fn_signature(c, c->fn_list.items[i]);
+  for (int i = 0; i < c->fn_list.len; i++)
+    check_fn_body(c, c->fn_list.items[i]);
 
   bool has_output = false;
   for (int i = 0; i < p->stmts.len; i++) {
@@ -1871,11 +1845,9 @@ void check_program(Arena *a, Program *p, Settings *settings, Diags *d) {
         g->stmt = s;
         s->let = g;
       }
-      if (s->value && !is_err(t) && kind_of(t) == TY_STREAM) {
-        /* Streams bound by let are fine; anything else is a constant value. */
-      }
-      if (s->value)
-        vec_push(a, &c->globals, g);
+      (void)t;
+      if (s->value && !s->dup)
+        strmap_put(a, &c->globals, s->name, g);
     } else if (s->kind == SK_EXPR && s->value) {
       c->stmt_output = s->value;
       check_expr(c, s->value);
@@ -1890,5 +1862,5 @@ void check_program(Arena *a, Program *p, Settings *settings, Diags *d) {
     }
   }
   if (!has_output && d->errors == 0)
-    diag_error(d, (Loc){1, 1}, "no output: the job would compute nothing (add, e.g., s.print())");
+    diag_error(d, (Loc){1, 1}, "no output: the job would compute nothing");
 }

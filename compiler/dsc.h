@@ -50,6 +50,15 @@ typedef struct Str {
 bool str_eq(Str s, const char *cstr);
 bool str_eq2(Str a, Str b);
 
+/* A hash map from names to non-NULL pointers (strmap.c). */
+typedef struct StrMap {
+  Str *keys;
+  void **vals;
+  size_t cap, len;
+} StrMap;
+void *strmap_get(const StrMap *m, Str key);
+void strmap_put(Arena *a, StrMap *m, Str key, void *val); /* replaces an existing value */
+
 /* ------------------------------------------------------------------ */
 /* diag.c — source files, locations and diagnostics                    */
 /* ------------------------------------------------------------------ */
@@ -344,6 +353,7 @@ struct Stmt {
   RecordDecl *rec;  /* SK_TYPE */
   FnDecl *fn;       /* SK_FN */
   LetBinding *let;  /* SK_LET at top level */
+  bool dup;         /* checker: a second definition of a top-level name */
 };
 
 typedef struct Program {
@@ -414,7 +424,8 @@ typedef enum SettingType { SETTY_INT, SETTY_DURATION, SETTY_BOOL, SETTY_STRING }
 
 typedef struct SettingValue {
   bool given;      /* set in the program */
-  Loc loc;
+  Loc loc;         /* the setting's name in `set` */
+  Loc value_loc;   /* its value */
   int64_t ival;    /* int, duration (ms), bool */
   Str sval;        /* string */
 } SettingValue;
@@ -449,7 +460,7 @@ struct PlanNode {
   Type *ty;           /* the resulting stream's type (NULL for outputs) */
   int stage;          /* fused stage this node belongs to */
   int64_t window_ms, slide_ms; /* window operators; slide 0 = one batch */
-  int64_t emit_every_ms;       /* the stream's batch period (slide of upstream windows) */
+  bool inverse;       /* reduceByWindow, reduceByKeyAndWindow: the incremental form */
   Str let_name;       /* the let that names this node, if any */
 };
 

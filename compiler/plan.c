@@ -63,6 +63,7 @@ static void window_params(PlanNode *n) {
   case OP_REDUCEBYKEYANDWINDOW: {
     Expr *second = arg_value(call, 1);
     first = second && second->kind != EX_DURATION ? 2 : 1;
+    n->inverse = first == 2;
     break;
   }
   default:
@@ -201,6 +202,8 @@ static void print_node(FILE *out, Arena *a, const PlanNode *n) {
       fputs(", ", out);
       print_ms(out, n->slide_ms);
     }
+    if (n->inverse)
+      fputs(", inverse", out);
     fputs(")", out);
   }
   if (n->let_name.len)
@@ -217,7 +220,8 @@ static void print_node(FILE *out, Arena *a, const PlanNode *n) {
 void plan_print(FILE *out, const Plan *plan, const Source *src) {
   Arena a = {0};
   const Settings *s = &plan->settings;
-  fprintf(out, "plan of %s: batch ", src->path);
+  const char *base = strrchr(src->path, '/');
+  fprintf(out, "plan of %s: batch ", base ? base + 1 : src->path);
   print_ms(out, s->v[SET_BATCH].ival);
   fprintf(out, ", %d operators in %d stages, %d outputs\n", plan->nodes.len, plan->nstages,
           plan->outputs.len);
