@@ -303,6 +303,7 @@ struct Expr {
   int field_index;  /* EX_FIELD: the record field; EX_RECORD: unused */
   bool destructure; /* EX_LAMBDA: its N parameters take apart one N-tuple argument */
   int node_id;      /* EX_CALL of a stream operator: its plan node */
+  void *gen_fn;     /* EX_LAMBDA: its generated LLVM function (codegen) */
 };
 
 typedef enum StmtKind {

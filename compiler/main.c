@@ -3,16 +3,17 @@
  * order, stopping between passes when there were errors.
  *
  *   read source -> parse_program (lexer.re, parser.y) -> check_program
- *   (check.c) -> plan_build (plan.c) -> [codegen, link: next milestone]
+ *   (check.c) -> plan_build (plan.c) -> link_job (gen_*.c, link.c)
  *
  * Exit codes (LANGUAGE.md §13): 0 success, 1 errors in the program,
  * 2 bad usage (unknown command or option, unreadable file).
  */
-#include "dsc.h"
+#include "gen.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef DSC_VERSION
 #define DSC_VERSION "0.0.0"
@@ -81,6 +82,46 @@ static bool read_source(Arena *a, const char *path, Source *src) {
   return true;
 }
 
+/* "dir/job.ds" -> "job" in the current directory (as cc's a.out, but named). */
+static const char *default_output(Arena *a, const char *path) {
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  size_t n = strlen(base);
+  if (n > 3 && !strcmp(base + n - 3, ".ds"))
+    n -= 3;
+  return arena_strndup(a, base, n);
+}
+
+/* `dsc run`: builds into $XDG_CACHE_HOME/dstream (or ~/.cache/dstream), then
+ * replaces dsc with the job. */
+static int build_and_run(Arena *a, Program *prog, Plan *plan, const Source *src, Diags *d, const char *argv0,
+                         int opt, int nargs, char **args) {
+  const char *cache = getenv("XDG_CACHE_HOME");
+  const char *home = getenv("HOME");
+  char *dir = cache && *cache ? arena_printf(a, "%s/dstream", cache)
+                              : arena_printf(a, "%s/.cache/dstream", home && *home ? home : "/tmp");
+  char *mk = arena_printf(a, "mkdir -p '%s'", dir);
+  if (system(mk) != 0) {
+    fprintf(stderr, "dsc: cannot create %s\n", dir);
+    return 2;
+  }
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < src->len; i++)
+    h = (h ^ (unsigned char)src->text[i]) * 1099511628211ull;
+  char *exe = arena_printf(a, "%s/%s-%016llx", dir, default_output(a, src->path), (unsigned long long)h);
+  int status = link_job(a, prog, plan, src, d, argv0, exe, opt, false);
+  if (status)
+    return status;
+  char **argv = arena_alloc(a, sizeof(char *) * (size_t)(nargs + 2));
+  argv[0] = exe;
+  for (int i = 0; i < nargs; i++)
+    argv[i + 1] = args[i];
+  fflush(NULL);
+  execv(exe, argv);
+  fprintf(stderr, "dsc: cannot run %s: %s\n", exe, strerror(errno));
+  return 1;
+}
+
 typedef enum Command { CMD_CHECK, CMD_PLAN, CMD_BUILD, CMD_EMIT_LLVM, CMD_RUN } Command;
 
 int main(int argc, char **argv) {
@@ -105,19 +146,22 @@ int main(int argc, char **argv) {
   if (cmd < 0)
     return usage_error("unknown command '%s'", argv[1]);
 
-  const char *path = NULL;
+  const char *path = NULL, *out = NULL;
   bool dot = false;
+  int opt = 2, job_args = argc;
   for (int i = 2; i < argc; i++) {
     const char *arg = argv[i];
-    if (!strcmp(arg, "--"))
-      break; /* job arguments of `dsc run` */
+    if (!strcmp(arg, "--")) {
+      job_args = i + 1; /* job arguments of `dsc run` */
+      break;
+    }
     if (!strcmp(arg, "--dot") && cmd == CMD_PLAN)
       dot = true;
     else if ((!strcmp(arg, "-o")) && (cmd == CMD_BUILD || cmd == CMD_EMIT_LLVM) && i + 1 < argc)
-      i++;
-    else if (cmd == CMD_BUILD && arg[0] == '-' && arg[1] == 'O' && arg[2] >= '0' && arg[2] <= '3' &&
-             !arg[3])
-      ;
+      out = argv[++i];
+    else if ((cmd == CMD_BUILD || cmd == CMD_EMIT_LLVM || cmd == CMD_RUN) && arg[0] == '-' &&
+             arg[1] == 'O' && arg[2] >= '0' && arg[2] <= '3' && !arg[3])
+      opt = arg[2] - '0';
     else if (arg[0] == '-' && arg[1])
       return usage_error("unknown option '%s'", arg);
     else if (path)
@@ -162,12 +206,14 @@ int main(int argc, char **argv) {
     status = 0;
     break;
   case CMD_BUILD:
+    status = link_job(&arena, prog, plan, &src, &diags, argv[0], out ? out : default_output(&arena, path),
+                      opt, false);
+    break;
   case CMD_EMIT_LLVM:
+    status = link_job(&arena, prog, plan, &src, &diags, argv[0], out, opt, true);
+    break;
   case CMD_RUN:
-    fprintf(stderr, "dsc: '%s' is not implemented yet (code generation is the next milestone); "
-                    "'check' and 'plan' work\n",
-            argv[1]);
-    status = 2;
+    status = build_and_run(&arena, prog, plan, &src, &diags, argv[0], opt, argc - job_args, argv + job_args);
     break;
   }
 done:

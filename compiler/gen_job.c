@@ -1,0 +1,774 @@
+/*
+ * gen_job.c — the fused stage loops and the ds_job table of a job.
+ *
+ * In: the Plan. Out: in the module, one ds_node per runtime operator, a
+ * stage function per chain of element-wise operators, the reduce, filter
+ * and init functions, the ds_job constant and `main`.
+ *
+ * Fusion: the element-wise operators between two materialised streams
+ * (map, flatMap, filter, mapValues, flatMapValues) become one loop over the
+ * input partition, with flatMap as a nested loop, so no element between
+ * them is ever stored. When the chain feeds reduceByKey or a keyed window
+ * (and nothing else reads it), the loop ends by combining into the
+ * partition's hash map (DS_STAGE_COMBINE): the map side of the reduce,
+ * before the shuffle. countByValue, countByWindow and countByValueAndWindow
+ * are lowered to their definitions in §7 (a map to (x, 1) or 1, then the
+ * reduce with + and -).
+ */
+#include "gen.h"
+
+#include <string.h>
+
+static LLVMValueRef i64c(Gen *g, int64_t v) { return LLVMConstInt(g->t_i64, (unsigned long long)v, 1); }
+static LLVMValueRef i32c(Gen *g, int v) { return LLVMConstInt(g->t_i32, (unsigned long long)v, 1); }
+
+/* ds_node_kind of ds_job.h. */
+enum {
+  K_SOURCE_SOCKET, K_SOURCE_TEXTFILES, K_SOURCE_TEXTFILE, K_SOURCE_BATCHES, K_STAGE, K_STAGE_COMBINE,
+  K_UNION, K_COUNT, K_REDUCE, K_REDUCE_BY_KEY, K_WINDOW, K_REDUCE_BY_WINDOW, K_REDUCE_BY_KEY_AND_WINDOW,
+  K_PRINT, K_SAVE_TEXT,
+};
+
+/* One step of a fused chain. */
+typedef enum StepKind {
+  STEP_OP,       /* a plan node: map, flatMap, filter, mapValues, flatMapValues */
+  STEP_PAIR_ONE, /* x => (x, 1) */
+  STEP_ONE,      /* x => 1 */
+} StepKind;
+
+typedef struct Step {
+  StepKind kind;
+  PlanNode *node;
+} Step;
+
+/* A runtime node being built. */
+typedef struct DsNode {
+  int kind;
+  PlanNode *plan;          /* the plan node it stands for (or that made it) */
+  int inputs[2], ninputs;
+  Type *elem, *key, *val;  /* output element, and K, V for keyed nodes */
+  LLVMValueRef run, reduce, inv_reduce, filter;
+  int64_t window_ms, slide_ms;
+  Expr *str_arg, *str_arg2, *int_arg; /* expressions init evaluates */
+  int64_t int_const;       /* int_arg when constant */
+  bool flag;
+  const char *op;
+  int index;               /* in JobGen.nodes */
+} DsNode;
+
+typedef struct JobGen {
+  Gen *g;
+  PtrVec nodes;        /* DsNode* */
+  int *node_of;        /* plan id -> ds node index of its stream, -1 if not materialised */
+  PtrVec **chain_of;   /* plan id -> Step* chain ending at this element-wise node (NULL if none) */
+  int *chain_input;    /* plan id -> plan id of the chain's materialised input */
+} JobGen;
+
+static int consumers(Plan *plan, PlanNode *n) {
+  int k = 0;
+  for (int i = 0; i < plan->nodes.len; i++) {
+    PlanNode *m = plan->nodes.items[i];
+    for (int j = 0; j < m->inputs.len; j++)
+      k += m->inputs.items[j] == n;
+  }
+  return k;
+}
+
+static DsNode *add_node(JobGen *j, int kind, PlanNode *plan, Type *elem) {
+  DsNode *n = arena_alloc(j->g->a, sizeof *n);
+  n->kind = kind;
+  n->plan = plan;
+  n->elem = elem;
+  n->op = plan ? plan->op->name : "";
+  n->index = j->nodes.len;
+  vec_push(j->g->a, &j->nodes, n);
+  return n;
+}
+
+/* A node with one input, added after the input (the table is topological). */
+static DsNode *add_input_node(JobGen *j, int kind, PlanNode *plan, Type *elem, int input) {
+  DsNode *n = add_node(j, kind, plan, elem);
+  n->inputs[0] = input;
+  n->ninputs = 1;
+  return n;
+}
+
+static int index_of(DsNode *n) { return n->index; }
+
+static Type *elem_of(PlanNode *n) { return type_repr(n->ty)->elem; }
+
+/* ---------------------------------------------------------------- */
+/* functions for the runtime                                         */
+/* ---------------------------------------------------------------- */
+
+typedef struct Saved {
+  LLVMBasicBlockRef block;
+  GenFn *cur;
+} Saved;
+
+static LLVMValueRef fn_begin(Gen *g, Saved *s, GenFn *f, const char *name, LLVMTypeRef ret, LLVMTypeRef *params,
+                             int n) {
+  s->block = LLVMGetInsertBlock(g->b);
+  s->cur = g->cur;
+  LLVMValueRef fn = LLVMAddFunction(g->mod, arena_printf(g->a, "%s.%d", name, ++g->counter),
+                                    LLVMFunctionType(ret, params, (unsigned)n, 0));
+  LLVMSetLinkage(fn, LLVMInternalLinkage);
+  gen_begin_fn(g, f, fn);
+  return fn;
+}
+
+static void fn_end(Gen *g, Saved *s) {
+  g->cur = s->cur;
+  if (s->block)
+    LLVMPositionBuilderAtEnd(g->b, s->block);
+}
+
+/* void reduce(ds_ctx *, T *acc, const T *v): *acc = f(*acc, *v). f NULL: integer +. */
+static LLVMValueRef gen_reduce_fn(Gen *g, Expr *f, Type *t, bool subtract) {
+  Saved s;
+  GenFn fnst;
+  LLVMTypeRef params[3] = {g->t_ptr, g->t_ptr, g->t_ptr};
+  LLVMValueRef fn = fn_begin(g, &s, &fnst, "reduce", g->t_void, params, 3);
+  LLVMTypeRef ty = gen_type(g, t);
+  LLVMValueRef acc = LLVMGetParam(fn, 1);
+  LLVMValueRef args[2] = {LLVMBuildLoad2(g->b, ty, acc, "a"), LLVMBuildLoad2(g->b, ty, LLVMGetParam(fn, 2), "b")};
+  LLVMValueRef r;
+  if (f)
+    r = gen_apply(g, f, args, 2);
+  else
+    r = subtract ? LLVMBuildSub(g->b, args[0], args[1], "") : LLVMBuildAdd(g->b, args[0], args[1], "");
+  LLVMBuildStore(g->b, r, acc);
+  LLVMBuildRetVoid(g->b);
+  fn_end(g, &s);
+  return fn;
+}
+
+/* bool pred(ds_ctx *, const T *elem). f NULL: the count is not 0 (countByValueAndWindow). */
+static LLVMValueRef gen_pred_fn(Gen *g, Expr *f, Type *t) {
+  Saved s;
+  GenFn fnst;
+  LLVMTypeRef params[2] = {g->t_ptr, g->t_ptr};
+  LLVMValueRef fn = fn_begin(g, &s, &fnst, "pred", g->t_i1, params, 2);
+  LLVMValueRef v = LLVMBuildLoad2(g->b, gen_type(g, t), LLVMGetParam(fn, 1), "v");
+  LLVMValueRef r;
+  if (f) {
+    r = gen_apply(g, f, &v, 1);
+  } else {
+    LLVMValueRef c = LLVMBuildExtractValue(g->b, v, 1, "");
+    r = LLVMBuildICmp(g->b, LLVMIntNE, c, i64c(g, 0), "");
+  }
+  LLVMBuildRet(g->b, r);
+  fn_end(g, &s);
+  return fn;
+}
+
+/* ---------------------------------------------------------------- */
+/* fused stages                                                      */
+/* ---------------------------------------------------------------- */
+
+typedef struct StageGen {
+  Gen *g;
+  Step *steps;
+  int nsteps;
+  bool combine;          /* sink is a ds_map */
+  Type *out_elem;        /* element type at the end of the chain */
+  LLVMValueRef sink;     /* ds_part* or ds_map* */
+  LLVMValueRef reduce;   /* combine: the reduce function on V */
+  Type *key, *val;
+} StageGen;
+
+/* The block that drops the current record: counts it against its site
+ * and goes on with `next`. */
+static LLVMBasicBlockRef drop_block(Gen *g, LLVMBasicBlockRef next) {
+  LLVMBasicBlockRef here = LLVMGetInsertBlock(g->b);
+  LLVMBasicBlockRef drop = gen_block(g, "drop");
+  LLVMPositionBuilderAtEnd(g->b, drop);
+  LLVMValueRef ctx = g->cur->ctx;
+  LLVMValueRef site = LLVMBuildLoad2(g->b, g->t_i32, LLVMBuildStructGEP2(g->b, g->t_ctx, ctx, CTX_ERR_SITE, ""), "");
+  LLVMValueRef counts = LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildStructGEP2(g->b, g->t_ctx, ctx, CTX_SITE_ERRORS, ""), "");
+  LLVMValueRef idx = LLVMBuildSExt(g->b, site, g->t_i64, "");
+  LLVMValueRef slot = LLVMBuildGEP2(g->b, g->t_i64, counts, &idx, 1, "");
+  LLVMBuildStore(g->b, LLVMBuildAdd(g->b, LLVMBuildLoad2(g->b, g->t_i64, slot, ""), i64c(g, 1), ""), slot);
+  LLVMBuildStore(g->b, i32c(g, 0), LLVMBuildStructGEP2(g->b, g->t_ctx, ctx, CTX_ERR, ""));
+  LLVMBuildBr(g->b, next);
+  LLVMPositionBuilderAtEnd(g->b, here);
+  return drop;
+}
+
+static void emit_sink(StageGen *sg, LLVMValueRef v) {
+  Gen *g = sg->g;
+  LLVMTypeRef ty = gen_type(g, sg->out_elem);
+  if (!sg->combine) {
+    LLVMValueRef args[2] = {sg->sink, i64c(g, (int64_t)LLVMABISizeOfType(g->td, ty))};
+    LLVMValueRef slot = gen_call(g, "ds_part_push", g->t_ptr, args, 2);
+    LLVMBuildStore(g->b, v, slot);
+    return;
+  }
+  LLVMValueRef tmp = gen_entry_alloca(g, ty, "pair");
+  LLVMBuildStore(g->b, v, tmp);
+  LLVMValueRef hargs[1] = {tmp};
+  LLVMValueRef hfn = gen_hash_fn(g, sg->key);
+  LLVMValueRef h = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(hfn), hfn, hargs, 1, "h");
+  LLVMValueRef inserted = gen_entry_alloca(g, g->t_i8, "inserted");
+  LLVMValueRef uargs[5] = {sg->sink, h, tmp, gen_eq_fn(g, sg->key), inserted};
+  LLVMValueRef slot = gen_call(g, "ds_map_upsert", g->t_ptr, uargs, 5);
+  LLVMValueRef ins = LLVMBuildTrunc(g->b, LLVMBuildLoad2(g->b, g->t_i8, inserted, ""), g->t_i1, "");
+  LLVMBasicBlockRef bnew = gen_block(g, "new"), bold = gen_block(g, "combine"), done = gen_block(g, "combined");
+  LLVMBuildCondBr(g->b, ins, bnew, bold);
+  LLVMPositionBuilderAtEnd(g->b, bnew);
+  LLVMBuildStore(g->b, v, slot);
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, bold);
+  LLVMValueRef off = i64c(g, (int64_t)LLVMOffsetOfElement(g->td, ty, 1));
+  LLVMValueRef rargs[3] = {g->cur->ctx, LLVMBuildGEP2(g->b, g->t_i8, slot, &off, 1, ""),
+                           LLVMBuildGEP2(g->b, g->t_i8, tmp, &off, 1, "")};
+  LLVMBuildCall2(g->b, LLVMGlobalGetValueType(sg->reduce), sg->reduce, rargs, 3, "");
+  /* A failing reduce function keeps the accumulated value and drops this one. */
+  gen_check_err(g);
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+/* Generates steps k.. applied to value v, in the current block. */
+static void emit_chain(StageGen *sg, int k, LLVMValueRef v, Type *vt) {
+  Gen *g = sg->g;
+  if (k == sg->nsteps) {
+    emit_sink(sg, v);
+    return;
+  }
+  Step *st = &sg->steps[k];
+  if (st->kind == STEP_PAIR_ONE) {
+    Type *pt = type_pair(g->a, vt, type_prim(TY_INT));
+    LLVMValueRef p = LLVMGetUndef(gen_type(g, pt));
+    p = LLVMBuildInsertValue(g->b, p, v, 0, "");
+    p = LLVMBuildInsertValue(g->b, p, i64c(g, 1), 1, "");
+    emit_chain(sg, k + 1, p, pt);
+    return;
+  }
+  if (st->kind == STEP_ONE) {
+    emit_chain(sg, k + 1, i64c(g, 1), type_prim(TY_INT));
+    return;
+  }
+  PlanNode *n = st->node;
+  Expr *f = ((Arg *)n->call->args.items[0])->value;
+  Type *out = elem_of(n);
+  switch (n->op->kind) {
+  case OP_MAP:
+    emit_chain(sg, k + 1, gen_apply(g, f, &v, 1), out);
+    return;
+  case OP_FILTER: {
+    LLVMValueRef keep = gen_apply(g, f, &v, 1);
+    LLVMBasicBlockRef yes = gen_block(g, "keep"), done = gen_block(g, "skip");
+    LLVMBuildCondBr(g->b, keep, yes, done);
+    LLVMPositionBuilderAtEnd(g->b, yes);
+    emit_chain(sg, k + 1, v, out);
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, done);
+    return;
+  }
+  case OP_MAPVALUES: {
+    LLVMValueRef val = LLVMBuildExtractValue(g->b, v, 1, "");
+    LLVMValueRef r = gen_apply(g, f, &val, 1);
+    LLVMValueRef p = LLVMGetUndef(gen_type(g, out));
+    p = LLVMBuildInsertValue(g->b, p, LLVMBuildExtractValue(g->b, v, 0, ""), 0, "");
+    p = LLVMBuildInsertValue(g->b, p, r, 1, "");
+    emit_chain(sg, k + 1, p, out);
+    return;
+  }
+  case OP_FLATMAP:
+  case OP_FLATMAPVALUES: {
+    bool values = n->op->kind == OP_FLATMAPVALUES;
+    LLVMValueRef arg = values ? LLVMBuildExtractValue(g->b, v, 1, "") : v;
+    LLVMValueRef r = gen_apply(g, f, &arg, 1);
+    Type *rt = type_repr(type_repr(f->ty)->ret);
+    Type *item_t = rt->elem;
+    /* Builds the element the next step sees from one item of the result. */
+    LLVMValueRef key = values ? LLVMBuildExtractValue(g->b, v, 0, "") : NULL;
+    if (rt->kind == TY_OPTION) {
+      LLVMBasicBlockRef yes = gen_block(g, "some"), done = gen_block(g, "none");
+      LLVMBuildCondBr(g->b, LLVMBuildExtractValue(g->b, r, 0, ""), yes, done);
+      LLVMPositionBuilderAtEnd(g->b, yes);
+      LLVMValueRef item = LLVMBuildExtractValue(g->b, r, 1, "");
+      if (values) {
+        LLVMValueRef p = LLVMGetUndef(gen_type(g, out));
+        p = LLVMBuildInsertValue(g->b, p, key, 0, "");
+        item = LLVMBuildInsertValue(g->b, p, item, 1, "");
+      }
+      emit_chain(sg, k + 1, item, out);
+      LLVMBuildBr(g->b, done);
+      LLVMPositionBuilderAtEnd(g->b, done);
+      return;
+    }
+    /* A list: a nested loop; a record error inside drops only that item. */
+    LLVMValueRef ptr = LLVMBuildExtractValue(g->b, r, 0, ""), len = LLVMBuildExtractValue(g->b, r, 1, "");
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
+    LLVMBasicBlockRef head = gen_block(g, "items"), body = gen_block(g, "item"), next = gen_block(g, "next_item"),
+                      done = gen_block(g, "items_done");
+    LLVMBuildBr(g->b, head);
+    LLVMPositionBuilderAtEnd(g->b, head);
+    LLVMValueRef i = LLVMBuildPhi(g->b, g->t_i64, "j");
+    LLVMValueRef zero = i64c(g, 0);
+    LLVMAddIncoming(i, &zero, &pre, 1);
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, i, len, ""), body, done);
+    LLVMPositionBuilderAtEnd(g->b, body);
+    LLVMTypeRef it = gen_type(g, item_t);
+    LLVMValueRef item = LLVMBuildLoad2(g->b, it, LLVMBuildGEP2(g->b, it, ptr, &i, 1, ""), "");
+    if (values) {
+      LLVMValueRef p = LLVMGetUndef(gen_type(g, out));
+      p = LLVMBuildInsertValue(g->b, p, key, 0, "");
+      item = LLVMBuildInsertValue(g->b, p, item, 1, "");
+    }
+    LLVMBasicBlockRef saved_fail = g->cur->fail;
+    g->cur->fail = drop_block(g, next);
+    emit_chain(sg, k + 1, item, out);
+    g->cur->fail = saved_fail;
+    LLVMBuildBr(g->b, next);
+    LLVMPositionBuilderAtEnd(g->b, next);
+    LLVMValueRef inc = LLVMBuildAdd(g->b, i, i64c(g, 1), "");
+    LLVMAddIncoming(i, &inc, &next, 1);
+    LLVMBuildBr(g->b, head);
+    LLVMPositionBuilderAtEnd(g->b, done);
+    return;
+  }
+  default:
+    emit_chain(sg, k + 1, v, out);
+    return;
+  }
+}
+
+/* void stage(ds_ctx *ctx, const ds_part *in, void *sink) */
+static LLVMValueRef gen_stage_fn(StageGen *sg, Type *in_elem) {
+  Gen *g = sg->g;
+  Saved s;
+  GenFn fnst;
+  LLVMTypeRef params[3] = {g->t_ptr, g->t_ptr, g->t_ptr};
+  LLVMValueRef fn = fn_begin(g, &s, &fnst, "stage", g->t_void, params, 3);
+  sg->sink = LLVMGetParam(fn, 2);
+  LLVMValueRef in = LLVMGetParam(fn, 1);
+  LLVMTypeRef part_t = LLVMStructTypeInContext(g->ctx, (LLVMTypeRef[]){g->t_ptr, g->t_i64, g->t_i64}, 3, 0);
+  LLVMValueRef data = LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildStructGEP2(g->b, part_t, in, 0, ""), "data");
+  LLVMValueRef n = LLVMBuildLoad2(g->b, g->t_i64, LLVMBuildStructGEP2(g->b, part_t, in, 1, ""), "n");
+  LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
+  LLVMBasicBlockRef head = gen_block(g, "records"), body = gen_block(g, "record"), next = gen_block(g, "next"),
+                    done = gen_block(g, "done");
+  LLVMBuildBr(g->b, head);
+  LLVMPositionBuilderAtEnd(g->b, head);
+  LLVMValueRef i = LLVMBuildPhi(g->b, g->t_i64, "i");
+  LLVMValueRef zero = i64c(g, 0);
+  LLVMAddIncoming(i, &zero, &pre, 1);
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, i, n, ""), body, done);
+  LLVMPositionBuilderAtEnd(g->b, body);
+  LLVMTypeRef it = gen_type(g, in_elem);
+  LLVMValueRef v = LLVMBuildLoad2(g->b, it, LLVMBuildGEP2(g->b, it, data, &i, 1, ""), "v");
+  g->cur->fail = drop_block(g, next);
+  emit_chain(sg, 0, v, in_elem);
+  LLVMBuildBr(g->b, next);
+  LLVMPositionBuilderAtEnd(g->b, next);
+  LLVMValueRef inc = LLVMBuildAdd(g->b, i, i64c(g, 1), "");
+  LLVMAddIncoming(i, &inc, &next, 1);
+  LLVMBuildBr(g->b, head);
+  LLVMPositionBuilderAtEnd(g->b, done);
+  LLVMBuildRetVoid(g->b);
+  fn_end(g, &s);
+  return fn;
+}
+
+/* ---------------------------------------------------------------- */
+/* building the runtime graph                                        */
+/* ---------------------------------------------------------------- */
+
+static int materialize(JobGen *j, PlanNode *n);
+
+/* Emits the chain ending at element-wise plan node n (plus extra steps) as a
+ * stage node; combine: ending in a map for keyed reduce `reduce_f`. */
+static int emit_stage(JobGen *j, PlanNode *chain_end, Step *extra, int nextra, bool combine, Expr *reduce_f,
+                      PlanNode *input_if_no_chain) {
+  Gen *g = j->g;
+  PtrVec *chain = chain_end ? j->chain_of[chain_end->id] : NULL;
+  int nchain = chain ? chain->len : 0;
+  PlanNode *input = chain_end ? ((Step *)chain->items[0])->node->inputs.items[0] : input_if_no_chain;
+  int in_idx = materialize(j, input);
+  Step *steps = arena_alloc(g->a, sizeof(Step) * (size_t)(nchain + nextra + 1));
+  for (int i = 0; i < nchain; i++)
+    steps[i] = *(Step *)chain->items[i];
+  for (int i = 0; i < nextra; i++)
+    steps[nchain + i] = extra[i];
+  Type *out = chain_end ? elem_of(chain_end) : elem_of(input);
+  for (int i = 0; i < nextra; i++)
+    out = extra[i].kind == STEP_PAIR_ONE ? type_pair(g->a, out, type_prim(TY_INT)) : type_prim(TY_INT);
+  StageGen sg = {.g = g, .steps = steps, .nsteps = nchain + nextra, .combine = combine, .out_elem = out};
+  DsNode *d = add_node(j, combine ? K_STAGE_COMBINE : K_STAGE, chain_end ? chain_end : input, out);
+  d->op = combine ? "combine" : "stage";
+  d->inputs[0] = in_idx;
+  d->ninputs = 1;
+  if (combine) {
+    Type *pt = type_repr(out);
+    sg.key = d->key = pt->elems[0];
+    sg.val = d->val = pt->elems[1];
+    sg.reduce = d->reduce = gen_reduce_fn(g, reduce_f, sg.val, false);
+  }
+  d->run = gen_stage_fn(&sg, elem_of(input));
+  return index_of(d);
+}
+
+static Expr *pos_arg(PlanNode *n, int i) {
+  int k = 0;
+  for (int a = 0; a < n->call->args.len; a++) {
+    Arg *arg = n->call->args.items[a];
+    if (arg->name.len)
+      continue;
+    if (k++ == i)
+      return arg->value;
+  }
+  return NULL;
+}
+
+static Expr *named_arg(PlanNode *n, const char *name) {
+  for (int a = 0; a < n->call->args.len; a++) {
+    Arg *arg = n->call->args.items[a];
+    if (str_eq(arg->name, name))
+      return arg->value;
+  }
+  return NULL;
+}
+
+/* A combine stage over plan node `in` (fusing its chain when it is only read here). */
+static int combine_input(JobGen *j, PlanNode *in, Step *extra, int nextra, Expr *reduce_f) {
+  bool fuse = in->op->cls == OC_ELEMENTWISE && consumers(j->g->plan, in) == 1 && j->node_of[in->id] < 0;
+  return emit_stage(j, fuse ? in : NULL, extra, nextra, true, reduce_f, fuse ? NULL : in);
+}
+
+/* The ds node index holding plan node n's stream (emitting what it needs). */
+static int materialize(JobGen *j, PlanNode *n) {
+  if (j->node_of[n->id] >= 0)
+    return j->node_of[n->id];
+  Gen *g = j->g;
+  int idx = -1;
+  DsNode *d = NULL;
+  PlanNode *in = n->inputs.len ? n->inputs.items[0] : NULL;
+  switch (n->op->kind) {
+  case OP_SOCKET:
+  case OP_TEXTFILES:
+  case OP_TEXTFILE:
+  case OP_BATCHES: {
+    int kind = n->op->kind == OP_SOCKET ? K_SOURCE_SOCKET : n->op->kind == OP_TEXTFILES ? K_SOURCE_TEXTFILES
+               : n->op->kind == OP_TEXTFILE ? K_SOURCE_TEXTFILE : K_SOURCE_BATCHES;
+    d = add_node(j, kind, n, elem_of(n));
+    d->str_arg = pos_arg(n, 0);
+    if (kind == K_SOURCE_SOCKET)
+      d->int_arg = pos_arg(n, 1);
+    Expr *nfo = named_arg(n, "newFilesOnly");
+    d->flag = nfo && nfo->bval;
+    break;
+  }
+  case OP_MAP:
+  case OP_FLATMAP:
+  case OP_FILTER:
+  case OP_MAPVALUES:
+  case OP_FLATMAPVALUES:
+    idx = emit_stage(j, n, NULL, 0, false, NULL, NULL);
+    break;
+  case OP_UNION: {
+    int a = materialize(j, in), b = materialize(j, n->inputs.items[1]);
+    d = add_node(j, K_UNION, n, elem_of(n));
+    d->inputs[0] = a;
+    d->inputs[1] = b;
+    d->ninputs = 2;
+    break;
+  }
+  case OP_COUNT:
+    d = add_input_node(j, K_COUNT, n, elem_of(n), materialize(j, in));
+    break;
+  case OP_REDUCE:
+    d = add_input_node(j, K_REDUCE, n, elem_of(n), materialize(j, in));
+    d->reduce = gen_reduce_fn(g, pos_arg(n, 0), elem_of(n), false);
+    break;
+  case OP_REDUCEBYKEY:
+  case OP_COUNTBYVALUE: {
+    bool count = n->op->kind == OP_COUNTBYVALUE;
+    Step one = {STEP_PAIR_ONE, NULL};
+    Expr *f = count ? NULL : pos_arg(n, 0);
+    int c = combine_input(j, in, &one, count ? 1 : 0, f);
+    DsNode *comb = j->nodes.items[c];
+    d = add_input_node(j, K_REDUCE_BY_KEY, n, elem_of(n), c);
+    d->key = comb->key;
+    d->val = comb->val;
+    d->reduce = comb->reduce;
+    break;
+  }
+  case OP_WINDOW:
+    d = add_input_node(j, K_WINDOW, n, elem_of(n), materialize(j, in));
+    break;
+  case OP_REDUCEBYWINDOW:
+  case OP_COUNTBYWINDOW: {
+    bool count = n->op->kind == OP_COUNTBYWINDOW;
+    int input;
+    if (count) {
+      Step one = {STEP_ONE, NULL};
+      bool fuse = in->op->cls == OC_ELEMENTWISE && consumers(g->plan, in) == 1 && j->node_of[in->id] < 0;
+      input = emit_stage(j, fuse ? in : NULL, &one, 1, false, NULL, fuse ? NULL : in);
+    } else {
+      input = materialize(j, in);
+    }
+    d = add_input_node(j, K_REDUCE_BY_WINDOW, n, elem_of(n), input);
+    d->reduce = gen_reduce_fn(g, count ? NULL : pos_arg(n, 0), elem_of(n), false);
+    if (count)
+      d->inv_reduce = gen_reduce_fn(g, NULL, elem_of(n), true);
+    else if (n->inverse)
+      d->inv_reduce = gen_reduce_fn(g, pos_arg(n, 1), elem_of(n), false);
+    break;
+  }
+  case OP_REDUCEBYKEYANDWINDOW:
+  case OP_COUNTBYVALUEANDWINDOW: {
+    bool count = n->op->kind == OP_COUNTBYVALUEANDWINDOW;
+    Step one = {STEP_PAIR_ONE, NULL};
+    int c = combine_input(j, in, &one, count ? 1 : 0, count ? NULL : pos_arg(n, 0));
+    DsNode *comb = j->nodes.items[c];
+    d = add_input_node(j, K_REDUCE_BY_KEY_AND_WINDOW, n, elem_of(n), c);
+    d->key = comb->key;
+    d->val = comb->val;
+    d->reduce = comb->reduce;
+    if (count) {
+      d->inv_reduce = gen_reduce_fn(g, NULL, d->val, true);
+      d->filter = gen_pred_fn(g, NULL, elem_of(n));
+    } else if (n->inverse) {
+      d->inv_reduce = gen_reduce_fn(g, pos_arg(n, 1), d->val, false);
+      Expr *flt = named_arg(n, "filter");
+      if (flt)
+        d->filter = gen_pred_fn(g, flt, elem_of(n));
+    }
+    break;
+  }
+  case OP_PRINT:
+    d = add_input_node(j, K_PRINT, n, NULL, materialize(j, in));
+    d->int_arg = pos_arg(n, 0);
+    d->int_const = 10;
+    break;
+  case OP_SAVEASTEXTFILES: {
+    d = add_input_node(j, K_SAVE_TEXT, n, NULL, materialize(j, in));
+    d->str_arg = pos_arg(n, 0);
+    d->str_arg2 = pos_arg(n, 1);
+    Expr *se = named_arg(n, "skipEmpty");
+    d->flag = se && se->bval;
+    break;
+  }
+  default: {
+    Loc loc = n->call->lhs && n->call->lhs->kind == EX_FIELD ? n->call->lhs->loc : n->call->loc;
+    diag_error(g->d, loc, "%s is not supported by code generation yet", n->op->name);
+    return -1;
+  }
+  }
+  if (d) {
+    if (n->op->cls == OC_WINDOW) {
+      d->window_ms = n->window_ms;
+      d->slide_ms = n->slide_ms;
+    }
+    idx = index_of(d);
+  }
+  j->node_of[n->id] = idx;
+  return idx;
+}
+
+/* Records, for each element-wise plan node, the chain it ends. */
+static void find_chains(JobGen *j) {
+  Plan *plan = j->g->plan;
+  for (int i = 0; i < plan->nodes.len; i++) {
+    PlanNode *n = plan->nodes.items[i];
+    if (n->op->cls != OC_ELEMENTWISE)
+      continue;
+    PlanNode *in = n->inputs.items[0];
+    PtrVec *chain = arena_alloc(j->g->a, sizeof *chain);
+    if (in->op->cls == OC_ELEMENTWISE && in->stage == n->stage)
+      for (int k = 0; k < j->chain_of[in->id]->len; k++)
+        vec_push(j->g->a, chain, j->chain_of[in->id]->items[k]);
+    Step *st = arena_alloc(j->g->a, sizeof *st);
+    st->kind = STEP_OP;
+    st->node = n;
+    vec_push(j->g->a, chain, st);
+    j->chain_of[n->id] = chain;
+  }
+}
+
+/* ---------------------------------------------------------------- */
+/* the ds_job table                                                  */
+/* ---------------------------------------------------------------- */
+
+static LLVMTypeRef node_type(Gen *g) {
+  LLVMTypeRef fields[] = {g->t_i32, g->t_i32, g->t_ptr, g->t_ptr, g->t_i32, LLVMArrayType2(g->t_i32, 2),
+                          g->t_ptr, g->t_ptr, g->t_ptr, g->t_i64, g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr,
+                          g->t_i64, g->t_i64, g->t_str, g->t_str, g->t_i64, g->t_i8};
+  return LLVMStructTypeInContext(g->ctx, fields, sizeof fields / sizeof fields[0], 0);
+}
+enum { NF_STR_ARG = 16, NF_STR_ARG2 = 17, NF_INT_ARG = 18 };
+
+static LLVMValueRef cstr(Gen *g, const char *s) {
+  return LLVMBuildExtractValue(g->b, gen_string_const(g, (Str){s, strlen(s) + 1}), 0, "");
+}
+
+static LLVMValueRef ptr_or_null(Gen *g, LLVMValueRef v) { return v ? v : LLVMConstNull(g->t_ptr); }
+
+static bool is_value_let(Stmt *st) {
+  if (st->kind != SK_LET || st->dup || !st->value || !st->value->ty)
+    return false;
+  TypeKind k = type_repr(st->value->ty)->kind;
+  return k != TY_STREAM && k != TY_FUNC && k != TY_ERROR;
+}
+
+/* A global variable per top-level value let; init stores the values. */
+static void declare_globals(Gen *g) {
+  for (int i = 0; i < g->prog->stmts.len; i++) {
+    Stmt *st = g->prog->stmts.items[i];
+    if (!is_value_let(st))
+      continue;
+    LLVMTypeRef t = gen_type(g, st->value->ty);
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, t, arena_printf(g->a, "let.%.*s", (int)st->name.len, st->name.ptr));
+    LLVMSetInitializer(gv, LLVMConstNull(t));
+    LLVMSetLinkage(gv, LLVMInternalLinkage);
+    strmap_put(g->a, &g->global_vars, st->name, gv);
+  }
+}
+
+/* bool init(ds_ctx *ctx, ds_node *nodes): top-level lets, then operator arguments. */
+static LLVMValueRef gen_init(JobGen *j, LLVMTypeRef nt) {
+  Gen *g = j->g;
+  Saved s;
+  GenFn fnst;
+  LLVMTypeRef params[2] = {g->t_ptr, g->t_ptr};
+  LLVMValueRef fn = fn_begin(g, &s, &fnst, "init", g->t_i1, params, 2);
+  LLVMBasicBlockRef here = LLVMGetInsertBlock(g->b);
+  g->cur->fail = gen_block(g, "fail");
+  LLVMPositionBuilderAtEnd(g->b, g->cur->fail);
+  LLVMBuildRet(g->b, LLVMConstInt(g->t_i1, 0, 0));
+  LLVMPositionBuilderAtEnd(g->b, here);
+  for (int i = 0; i < g->prog->stmts.len; i++) {
+    Stmt *st = g->prog->stmts.items[i];
+    LLVMValueRef gv = is_value_let(st) ? strmap_get(&g->global_vars, st->name) : NULL;
+    if (gv)
+      LLVMBuildStore(g->b, gen_expr(g, st->value), gv);
+  }
+  LLVMValueRef nodes = LLVMGetParam(fn, 1);
+  for (int i = 0; i < j->nodes.len; i++) {
+    DsNode *d = j->nodes.items[i];
+    LLVMValueRef idx[2] = {i64c(g, i), i32c(g, 0)};
+    LLVMValueRef base = LLVMBuildGEP2(g->b, nt, nodes, idx, 1, "");
+    if (d->str_arg)
+      LLVMBuildStore(g->b, gen_expr(g, d->str_arg), LLVMBuildStructGEP2(g->b, nt, base, NF_STR_ARG, ""));
+    if (d->str_arg2)
+      LLVMBuildStore(g->b, gen_expr(g, d->str_arg2), LLVMBuildStructGEP2(g->b, nt, base, NF_STR_ARG2, ""));
+    if (d->int_arg)
+      LLVMBuildStore(g->b, gen_expr(g, d->int_arg), LLVMBuildStructGEP2(g->b, nt, base, NF_INT_ARG, ""));
+  }
+  LLVMBuildRet(g->b, LLVMConstInt(g->t_i1, 1, 0));
+  fn_end(g, &s);
+  return fn;
+}
+
+static const char *setting_text(Arena *a, SettingKind k, const SettingValue *v) {
+  switch (setting_type(k)) {
+  case SETTY_DURATION:
+    return arena_printf(a, "%s=%lldms", setting_name(k), (long long)v->ival);
+  case SETTY_BOOL:
+    return arena_printf(a, "%s=%s", setting_name(k), v->ival ? "true" : "false");
+  case SETTY_STRING:
+    return arena_printf(a, "%s=%.*s", setting_name(k), (int)v->sval.len, v->sval.ptr);
+  default:
+    return arena_printf(a, "%s=%lld", setting_name(k), (long long)v->ival);
+  }
+}
+
+static LLVMValueRef const_array(Gen *g, LLVMTypeRef t, LLVMValueRef *vals, int n, const char *name, bool constant) {
+  LLVMValueRef init = LLVMConstArray2(t, vals, (uint64_t)n);
+  LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), name);
+  LLVMSetInitializer(gv, init);
+  LLVMSetGlobalConstant(gv, constant);
+  LLVMSetLinkage(gv, LLVMPrivateLinkage);
+  return gv;
+}
+
+void gen_job(Gen *g) {
+  JobGen j = {.g = g};
+  int n = g->plan->nodes.len + 1;
+  j.node_of = arena_alloc(g->a, sizeof(int) * (size_t)n);
+  j.chain_of = arena_alloc(g->a, sizeof(PtrVec *) * (size_t)n);
+  for (int i = 0; i < n; i++)
+    j.node_of[i] = -1;
+  declare_globals(g);
+  gen_user_fns(g);
+  find_chains(&j);
+  /* Outputs pull in what they read; a let-bound stream nothing reads is dropped. */
+  for (int i = 0; i < g->plan->outputs.len; i++)
+    materialize(&j, g->plan->outputs.items[i]);
+  if (g->d->errors)
+    return;
+
+  LLVMTypeRef nt = node_type(g);
+  LLVMValueRef init = gen_init(&j, nt);
+  const char *base = strrchr(g->src->path, '/');
+  base = base ? base + 1 : g->src->path;
+  LLVMValueRef *nodes = arena_alloc(g->a, sizeof(LLVMValueRef) * (size_t)(j.nodes.len + 1));
+  LLVMValueRef null = LLVMConstNull(g->t_ptr);
+  for (int i = 0; i < j.nodes.len; i++) {
+    DsNode *d = j.nodes.items[i];
+    Loc loc = {0, 0};
+    if (d->plan)
+      loc = d->plan->call->lhs && d->plan->call->lhs->kind == EX_FIELD ? d->plan->call->lhs->loc : d->plan->call->loc;
+    LLVMValueRef inputs[2] = {i32c(g, d->inputs[0]), i32c(g, d->inputs[1])};
+    int64_t voff = 0;
+    if (d->key) {
+      LLVMTypeRef pt = gen_type(g, type_pair(g->a, d->key, d->val));
+      voff = (int64_t)LLVMOffsetOfElement(g->td, pt, 1);
+    }
+    LLVMValueRef fields[] = {
+        i32c(g, d->kind),
+        i32c(g, d->plan ? d->plan->id : 0),
+        cstr(g, d->op),
+        cstr(g, arena_printf(g->a, "%s:%d:%d", base, loc.line, loc.col)),
+        i32c(g, d->ninputs),
+        LLVMConstArray2(g->t_i32, inputs, 2),
+        d->elem ? gen_ds_type(g, d->elem) : null,
+        d->key ? gen_ds_type(g, d->key) : null,
+        d->val ? gen_ds_type(g, d->val) : null,
+        i64c(g, voff),
+        ptr_or_null(g, d->run),
+        ptr_or_null(g, d->reduce),
+        ptr_or_null(g, d->inv_reduce),
+        ptr_or_null(g, d->filter),
+        i64c(g, d->window_ms),
+        i64c(g, d->slide_ms),
+        LLVMConstNull(g->t_str),
+        LLVMConstNull(g->t_str),
+        i64c(g, d->int_arg ? 0 : d->int_const),
+        LLVMConstInt(g->t_i8, d->flag, 0),
+    };
+    nodes[i] = LLVMConstNamedStruct(nt, fields, sizeof fields / sizeof fields[0]);
+  }
+  LLVMValueRef nodes_gv = const_array(g, nt, nodes, j.nodes.len, "ds.nodes", false);
+
+  int nset = 0;
+  LLVMValueRef sets[SET__COUNT + 1];
+  for (int k = 0; k < SET__COUNT; k++)
+    if (g->plan->settings.v[k].given)
+      sets[nset++] = cstr(g, setting_text(g->a, (SettingKind)k, &g->plan->settings.v[k]));
+  LLVMValueRef sets_gv = const_array(g, g->t_ptr, sets, nset, "ds.settings", true);
+  LLVMValueRef *sites = arena_alloc(g->a, sizeof(LLVMValueRef) * (size_t)(g->sites.len + 1));
+  for (int i = 0; i < g->sites.len; i++)
+    sites[i] = cstr(g, g->sites.items[i]);
+  LLVMValueRef sites_gv = const_array(g, g->t_ptr, sites, g->sites.len, "ds.sites", true);
+
+  LLVMTypeRef jf[] = {g->t_i32, g->t_ptr, g->t_ptr, g->t_i32, g->t_ptr, g->t_i32, g->t_ptr, g->t_i32, g->t_ptr};
+  LLVMTypeRef jt = LLVMStructTypeInContext(g->ctx, jf, sizeof jf / sizeof jf[0], 0);
+  LLVMValueRef jv[] = {i32c(g, 1), cstr(g, base), nodes_gv, i32c(g, j.nodes.len), sets_gv, i32c(g, nset),
+                       sites_gv, i32c(g, g->sites.len), init};
+  LLVMValueRef job = LLVMAddGlobal(g->mod, jt, "ds.job");
+  LLVMSetInitializer(job, LLVMConstNamedStruct(jt, jv, sizeof jv / sizeof jv[0]));
+  LLVMSetLinkage(job, LLVMPrivateLinkage);
+
+  LLVMTypeRef mp[2] = {g->t_i32, g->t_ptr};
+  LLVMValueRef mainfn = LLVMAddFunction(g->mod, "main", LLVMFunctionType(g->t_i32, mp, 2, 0));
+  LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, mainfn, "entry"));
+  LLVMValueRef margs[3] = {LLVMGetParam(mainfn, 0), LLVMGetParam(mainfn, 1), job};
+  LLVMTypeRef dmt[3] = {g->t_i32, g->t_ptr, g->t_ptr};
+  LLVMTypeRef dsmain_t = LLVMFunctionType(g->t_i32, dmt, 3, 0);
+  LLVMValueRef dsmain = LLVMAddFunction(g->mod, "ds_main", dsmain_t);
+  LLVMBuildRet(g->b, LLVMBuildCall2(g->b, dsmain_t, dsmain, margs, 3, ""));
+}

@@ -1,0 +1,192 @@
+/*
+ * ds_job.h — the ABI between a compiled job and the runtime.
+ *
+ * `dsc build` generates one LLVM module per job. It defines the functions
+ * the runtime cannot know (fused stages, reduce functions, how to hash,
+ * compare, copy and print each element type) and one `ds_job` table that
+ * describes the operator graph; its `main` calls ds_main(). Everything else
+ * — the batch clock, sources, the worker pool, shuffles, window stores,
+ * outputs, the command line — is the runtime's.
+ *
+ * Values are stored in C layout, as the generated LLVM structs lay them out:
+ * int/time/duration int64_t, float double, bool uint8_t, string ds_str,
+ * list ds_list, tuple and record a struct of their fields in order, option
+ * T a struct { uint8_t some; T value; }. A pair stream's element is the
+ * struct { K key; V value; } with the value at ds_node.val_offset.
+ *
+ * Lifetimes: strings and lists inside elements point into memory that lives
+ * until the end of the batch (the source's buffers or a ds_ctx arena). A
+ * store that keeps elements longer (windows, state) deep-copies them with
+ * ds_type.copy into memory it owns.
+ */
+#ifndef DS_JOB_H
+#define DS_JOB_H
+
+#include "ds_rt.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define DS_ABI_VERSION 1
+
+/* One partition of one stream in one batch: n elements of elem->size bytes.
+ * Buffers are owned by the runtime and reused from batch to batch. */
+typedef struct ds_part {
+  char *data;
+  int64_t n, cap;
+} ds_part;
+
+/* Appends one zeroed element slot of `size` bytes (grows the buffer; never
+ * fails: out of memory aborts the job with a message). */
+void *ds_part_push(ds_part *p, int64_t size);
+
+/* Per-record errors (§8): a builtin or operation that fails sets err and
+ * err_site and the generated code drops the record. */
+enum {
+  DS_ERR_NONE = 0,
+  DS_ERR_DIV_ZERO,    /* integer division or modulo by zero */
+  DS_ERR_INDEX,       /* list index out of range */
+  DS_ERR_UNWRAP_NONE, /* x! on none */
+  DS_ERR_BAD_ARG,     /* a builtin's argument out of its domain (substr, int(nan), ...) */
+  DS_ERR_NO_MEMORY,   /* the batch arena could not grow */
+};
+
+/* What generated code gets from the runtime while it runs for one task. */
+typedef struct ds_ctx {
+  ds_arena *arena;        /* lives until the end of the batch */
+  int64_t batch_time;     /* ms since the epoch: batchTime() */
+  int32_t err;            /* DS_ERR_*, reset by the code that drops the record */
+  int32_t err_site;       /* index into ds_job.sites of the failing expression */
+  int64_t *site_errors;   /* per-site counters of this task (ds_job.nsites of them) */
+  int64_t records_in;     /* records the task read */
+  void *runtime;          /* the runtime's own per-task data */
+} ds_ctx;
+
+/* Records a record error and returns false, for builtin wrappers. */
+static inline bool ds_fail(ds_ctx *ctx, int32_t err) {
+  ctx->err = err;
+  return false;
+}
+
+/* A growable byte buffer for printing values. */
+typedef struct ds_strbuf {
+  char *ptr;
+  int64_t len, cap;
+} ds_strbuf;
+void ds_strbuf_put(ds_strbuf *b, const char *s, int64_t n);
+void ds_strbuf_free(ds_strbuf *b);
+
+/* How the runtime handles values of one type (generated per type). */
+typedef struct ds_type {
+  const char *name;                                     /* the type as dsc prints it */
+  int64_t size, align;
+  void (*copy)(void *dst, const void *src, ds_arena *a); /* deep copy; NULL = memcpy suffices */
+  void (*format)(const void *v, ds_strbuf *out);        /* §10 print form, appended */
+  uint64_t (*hash)(const void *v);                      /* stable hash; NULL if not hashable */
+  bool (*eq)(const void *a, const void *b);             /* NULL if not comparable */
+  int (*cmp)(const void *a, const void *b);             /* <0, 0, >0; NULL if not orderable */
+} ds_type;
+
+/* A fused stage: the element-wise operators between two materialised
+ * streams, as one loop over partition `in`. `sink` is the ds_part to append
+ * to (DS_STAGE), or the ds_map to combine into (DS_STAGE_COMBINE: the map
+ * side of reduceByKey and of the keyed window operators). */
+typedef void (*ds_stage_fn)(ds_ctx *ctx, const ds_part *in, void *sink);
+/* acc = f(acc, v), in place; v is an element (reduce) or a value (keyed). */
+typedef void (*ds_reduce_fn)(ds_ctx *ctx, void *acc, const void *v);
+/* A predicate on an element (the filter: of reduceByKeyAndWindow). */
+typedef bool (*ds_pred_fn)(ds_ctx *ctx, const void *elem);
+
+typedef enum ds_node_kind {
+  DS_SOURCE_SOCKET,    /* str_arg host, int_arg port */
+  DS_SOURCE_TEXTFILES, /* str_arg directory, flag newFilesOnly */
+  DS_SOURCE_TEXTFILE,  /* str_arg path */
+  DS_SOURCE_BATCHES,   /* str_arg path */
+  DS_STAGE,            /* run: fused element-wise operators into a ds_part per input partition */
+  DS_STAGE_COMBINE,    /* run: the same, ending in a combine into a ds_map per input partition */
+  DS_UNION,            /* inputs[0]'s partitions, then inputs[1]'s */
+  DS_COUNT,            /* one int per batch, 0 when empty */
+  DS_REDUCE,           /* reduce: one element per non-empty batch */
+  DS_REDUCE_BY_KEY,    /* input is a DS_STAGE_COMBINE: shuffle by key hash, merge with reduce */
+  DS_WINDOW,           /* window_ms, slide_ms */
+  DS_REDUCE_BY_WINDOW, /* reduce, inv_reduce (may be NULL), window_ms, slide_ms */
+  DS_REDUCE_BY_KEY_AND_WINDOW, /* input is a DS_STAGE_COMBINE; reduce, inv_reduce, filter */
+  DS_PRINT,            /* int_arg: how many elements (default 10) */
+  DS_SAVE_TEXT,        /* str_arg prefix, str_arg2 suffix (or NULL), flag skipEmpty */
+  DS_NODE_KIND_COUNT
+} ds_node_kind;
+
+enum { DS_MAX_INPUTS = 2 };
+
+typedef struct ds_node {
+  ds_node_kind kind;
+  int32_t plan_id;                 /* #N of `dsc plan` */
+  const char *op;                  /* operator name, e.g. "reduceByKey" */
+  const char *loc;                 /* "file.ds:line:col" of the operator, for messages */
+  int32_t ninputs;
+  int32_t inputs[DS_MAX_INPUTS];   /* indices into ds_job.nodes, always smaller than this one's */
+  const ds_type *elem;             /* the element type of this node's stream (NULL for outputs) */
+  const ds_type *key, *val;        /* keyed nodes (and DS_STAGE_COMBINE): K and V of the pairs */
+  int64_t val_offset;              /* offset of V in a pair element */
+  ds_stage_fn run;                 /* DS_STAGE, DS_STAGE_COMBINE */
+  ds_reduce_fn reduce;             /* reduce functions: f ... */
+  ds_reduce_fn inv_reduce;         /* ... and finv (NULL without an inverse) */
+  ds_pred_fn filter;               /* filter: of reduceByKeyAndWindow, or NULL */
+  int64_t window_ms;               /* window length */
+  int64_t slide_ms;                /* window slide; 0 = the period of the input stream */
+  /* Arguments, filled by ds_job.init (they may be computed from top-level lets). */
+  ds_str str_arg, str_arg2;
+  int64_t int_arg;
+  bool flag;
+} ds_node;
+
+typedef struct ds_job {
+  int32_t abi_version;             /* DS_ABI_VERSION */
+  const char *program;             /* the .ds file name */
+  ds_node *nodes;                  /* topological order; outputs in declaration order */
+  int32_t nnodes;
+  const char *const *settings;     /* the program's `set`s as "name=value" (as --set takes them) */
+  int32_t nsettings;
+  const char *const *sites;        /* "file.ds:line:col: what" of each expression that can fail */
+  int32_t nsites;
+  /* Evaluates the top-level lets and the operators' arguments into nodes[].
+   * Returns false (with ctx->err set) if one of them failed. */
+  bool (*init)(ds_ctx *ctx, ds_node *nodes);
+} ds_job;
+
+/* The job's entry point: parses the command line (§12), runs, returns the
+ * process exit code. */
+int ds_main(int argc, char **argv, ds_job *job);
+
+/* ---- the keyed map that DS_STAGE_COMBINE fills (runtime/map.c) ---- */
+
+/* An open-addressing hash table of pair elements, with the hash kept beside
+ * each entry. Generated code inserts through ds_map_upsert with constant
+ * function pointers; the function is small and linked as bitcode so LLVM
+ * inlines it and the key comparison with it. */
+typedef struct ds_map {
+  char *entries;       /* cap entries of entry_size bytes: uint64_t hash, then the pair */
+  uint8_t *used;       /* cap flags */
+  int64_t cap, len;
+  int64_t pair_size, entry_size;
+} ds_map;
+
+void ds_map_init(ds_map *m, int64_t pair_size);
+void ds_map_clear(ds_map *m);      /* empties it, keeps the memory */
+void ds_map_free(ds_map *m);
+/* The pair slot for key (a pointer to a pair whose key is first): an existing
+ * one (*inserted = false) or a new zeroed one (*inserted = true) the caller
+ * fills. Pointers stay valid until the next upsert. */
+void *ds_map_upsert(ds_map *m, uint64_t hash, const void *key,
+                    bool (*key_eq)(const void *, const void *), bool *inserted);
+/* The pair of entry i (0 <= i < cap) if used, else NULL; its hash in *hash. */
+static inline void *ds_map_entry(const ds_map *m, int64_t i, uint64_t *hash) {
+  if (!m->used[i])
+    return 0;
+  char *e = m->entries + i * m->entry_size;
+  if (hash)
+    *hash = *(uint64_t *)e;
+  return e + 8;
+}
+
+#endif

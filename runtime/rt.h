@@ -1,0 +1,268 @@
+/*
+ * rt.h — the runtime's one internal header (ds_job.h is the public ABI).
+ *
+ * A job runs batch after batch. For each batch the driver (driver.c) fills
+ * the source nodes' streams, then runs every other node in the order of
+ * ds_job.nodes through its executor (rt_exec_table, one per ds_node_kind),
+ * then the outputs, then resets the batch arenas. An executor turns its
+ * inputs' rt_stream into its own, using the worker pool (pool.c) for the
+ * per-partition work. A node whose inputs have no batch at this time (a
+ * windowed stream between its slide times) has no batch either, and is
+ * not run.
+ *
+ * Sectioned by the file that owns each declaration.
+ */
+#ifndef RT_H
+#define RT_H
+
+#include "ds_job.h"
+
+#include <stdio.h>
+
+/* ---- settings.c: §9 settings, from the program and from --set ---- */
+
+typedef struct rt_settings {
+  int64_t batch_ms;
+  int64_t partitions;          /* default: number of cores */
+  int64_t threads;             /* default: number of cores */
+  char *checkpoint;            /* NULL when not set */
+  int64_t checkpoint_interval_ms; /* default 10 x batch */
+  bool wal;                    /* default: checkpoint != NULL */
+  int64_t max_records_per_batch;
+  int64_t max_rate;
+  int64_t max_line_bytes;
+  bool on_error_fail;
+  char *hdfs_user;
+  int64_t retries;
+  bool checkpoint_interval_given; /* else checkpoint_interval_ms follows batch_ms */
+  bool wal_given;              /* else wal follows checkpoint */
+} rt_settings;
+
+/* Applies "name=value"; returns NULL or a message saying what is wrong. */
+const char *rt_settings_apply(rt_settings *s, const char *assignment);
+void rt_settings_defaults(rt_settings *s);
+/* What relates two settings (checkpointInterval a multiple of batch), once
+ * all are applied: NULL or a message. */
+const char *rt_settings_check(const rt_settings *s);
+void rt_settings_free(rt_settings *s); /* the strings it owns */
+
+/* ---- the per-batch data of every node ---- */
+
+typedef struct rt_stream {
+  bool active;       /* has a batch at the current batch time */
+  int32_t nparts;
+  ds_part *parts;    /* nparts partitions (not for DS_STAGE_COMBINE) */
+  ds_map *maps;      /* DS_STAGE_COMBINE: one map per input partition */
+  int32_t cap_parts; /* allocated entries of parts/maps, kept across batches */
+} rt_stream;
+
+/* Makes room for n partitions, all emptied (buffers kept for reuse). */
+void rt_stream_reset(rt_stream *s, int32_t nparts);
+void rt_stream_reset_maps(rt_stream *s, int32_t nparts, int64_t pair_size);
+int64_t rt_stream_count(const rt_stream *s); /* elements in all partitions */
+/* part.c: frees every buffer and map of the stream; it is then empty. */
+void rt_stream_free(rt_stream *s);
+/* part.c: a ds_part's cap counts elements of the one size it is used with.
+ * rt_part_reserve makes room for n elements of `size` bytes (n unchanged). */
+void rt_part_reserve(ds_part *p, int64_t n, int64_t size);
+void rt_part_free(ds_part *p);
+
+typedef struct rt_batch {
+  int64_t index;  /* 1, 2, ... counted from the job's first start */
+  int64_t time;   /* ms since the epoch */
+} rt_batch;
+
+typedef struct rt_pool rt_pool;
+
+typedef struct rt_job {
+  ds_job *job;
+  rt_settings settings;
+  rt_pool *pool;
+  rt_stream *streams;  /* one per node */
+  void **state;        /* one per node: the executor's private state */
+  int64_t t0;          /* time of batch 0 (batch i has time t0 + i * batch) */
+  int64_t batch_time;  /* time of the batch being run: the driver sets it before running
+                        * the nodes; rt_parallel hands it to tasks as ctx->batch_time */
+  int64_t *site_errors; /* record errors per ds_job.sites entry, this batch */
+  int64_t records_out;  /* elements written by outputs this batch */
+  FILE *out;           /* where print writes (stdout) */
+  int64_t source_errors; /* records sources dropped this batch (socket lines over maxLineBytes) */
+} rt_job;
+
+/* How often node i has a batch, in ms: the batch interval, or the slide of
+ * the nearest window above it. (period.c: a source's is settings.batch_ms, a
+ * window node's its slide_ms or, when 0, its input's period, any other
+ * node's its first input's.) */
+int64_t rt_period_ms(const rt_job *rj, int node);
+
+/* ---- pool.c: the worker pool ---- */
+
+/* One unit of parallel work: task i of n, with a ds_ctx whose arena is the
+ * running worker's batch arena. */
+typedef void (*rt_task_fn)(rt_job *rj, int i, void *arg, ds_ctx *ctx);
+
+rt_pool *rt_pool_new(int threads, int nsites);
+/* Runs task(rj, i, arg, ctx) for i in [0, n) on the workers; returns when all
+ * are done. Record errors counted in the ctxs are added to rj->site_errors. */
+void rt_parallel(rt_job *rj, int n, rt_task_fn task, void *arg);
+/* Resets every worker's batch arena (end of batch). */
+void rt_pool_reset_arenas(rt_pool *p);
+void rt_pool_free(rt_pool *p);
+/* How many tasks can run at once (the calling thread included). */
+int rt_pool_threads(const rt_pool *p);
+
+/* For the runtime's own calls of generated functions (reduce, filter): when
+ * the call failed with a record error, counts it against its site and
+ * clears it, as generated code does for the records it drops. Returns
+ * whether there was an error. */
+static inline bool rt_ctx_dropped(ds_ctx *ctx) {
+  if (ctx->err == DS_ERR_NONE)
+    return false;
+  if (ctx->site_errors && ctx->err_site >= 0)
+    ctx->site_errors[ctx->err_site]++;
+  ctx->err = DS_ERR_NONE;
+  return true;
+}
+
+/* ---- executors: one per ds_node_kind ---- */
+
+typedef struct rt_exec {
+  /* Called once at start: allocate rj->state[node], check parameters (for
+   * instance window multiples of the period). Returns NULL or a message;
+   * a message stops the job with exit code 2. */
+  const char *(*init)(rt_job *rj, int node);
+  /* Computes rj->streams[node] for this batch. Sources read their input;
+   * outputs write. Only called when the node is active at b->time. */
+  void (*run)(rt_job *rj, int node, const rt_batch *b);
+  /* Whether the node has a batch at time t (windows: slide times only);
+   * NULL means "whenever its inputs have one". */
+  bool (*active)(rt_job *rj, int node, const rt_batch *b);
+  /* Bounded sources: true once every record was read. NULL otherwise. */
+  bool (*exhausted)(rt_job *rj, int node);
+  void (*free)(rt_job *rj, int node);
+  /* Window operators (window.c, reduce_by_window.c,
+   * reduce_by_key_and_window.c): called at every batch time at which the
+   * node's input has a batch, after the input ran and before active/run, so
+   * the node keeps that batch even when it has no batch itself. NULL for the
+   * others. The window executors also do this from `active` if observe was
+   * not called for that time (it is idempotent per batch time), so a driver
+   * that calls `active` in node order after the inputs ran works without it. */
+  void (*observe)(rt_job *rj, int node, const rt_batch *b);
+} rt_exec;
+
+extern const rt_exec rt_exec_source_socket, rt_exec_source_textfiles, rt_exec_source_textfile,
+    rt_exec_source_batches, rt_exec_stage, rt_exec_union, rt_exec_count, rt_exec_reduce,
+    rt_exec_reduce_by_key, rt_exec_window, rt_exec_reduce_by_window,
+    rt_exec_reduce_by_key_and_window, rt_exec_print, rt_exec_save_text;
+
+/* Indexed by ds_node_kind (exec.c). */
+const rt_exec *rt_exec_for(ds_node_kind k);
+
+/* ---- lines.c: a buffer of lines into a source's partitions ---- */
+
+/* Newlines in n bytes. */
+int64_t rt_count_lines(const char *p, int64_t n);
+/* Resets `out` to nparts partitions and fills them with the lines of buf
+ * (every line ends in '\n'; a trailing '\r' is dropped) as ds_str elements
+ * pointing into buf, in contiguous slices (slice i of n over m lines starts
+ * at line floor(i*m/n)); uses the pool for large buffers. 0 or -1 (no memory). */
+int rt_lines_to_parts(rt_job *rj, rt_stream *out, const char *buf, int64_t len, int32_t nparts);
+
+/* ---- sources: shared by source_*.c ---- */
+
+/* A node's str_arg as a malloc'd C string with `file://` removed; NULL and
+ * *msg set for hdfs:// (not supported yet) or no memory. */
+char *rt_local_path(ds_str arg, const char **msg);
+
+/* ---- shuffle.c: moving keyed data to the partition that owns each key ---- */
+
+/* The partition of a key hash among n: stable across runs and machines. */
+static inline int32_t rt_partition_of(uint64_t hash, int32_t n) {
+  return (int32_t)((hash >> 32) % (uint64_t)n);
+}
+
+/* Merges the entries of partition q (of nout) found in the maps in[0..nin)
+ * into out, combining equal keys with node->reduce on the values at
+ * node->val_offset, inputs in order. Pairs are copied shallowly: their
+ * strings still point into the input's memory. */
+void rt_shuffle_partition(ds_ctx *ctx, const ds_node *node, const ds_map *in, int32_t nin,
+                          ds_map *out, int32_t q, int32_t nout);
+/* The same for every q in [0, nout), in parallel; out[q] is cleared first
+ * (out[] must be initialized maps of node->elem->size pairs). */
+void rt_shuffle(rt_job *rj, const ds_node *node, const ds_map *in, int32_t nin, ds_map *out,
+                int32_t nout);
+/* Appends the pairs of m to out (pair_size elements, in table order). */
+void rt_map_to_part(const ds_map *m, ds_part *out);
+
+/* ---- map.c: lookups the runtime needs besides ds_map_upsert ---- */
+
+/* The pair with this key, or NULL. */
+void *rt_map_find(const ds_map *m, uint64_t hash, const void *key,
+                  bool (*key_eq)(const void *, const void *));
+
+/* ---- reduce.c: reducing a whole batch to one element ---- */
+
+/* Scratch memory of a reducer, kept across batches. */
+typedef struct rt_reducer {
+  char *partials;     /* one element per input partition */
+  uint8_t *has;       /* whether that partition had an element */
+  int32_t cap;        /* entries allocated in both */
+} rt_reducer;
+
+/* Reduces every element of `in` (a part stream of node->elem) with
+ * node->reduce: partitions in parallel, then their results in partition
+ * order. Writes the result (pointing into batch memory) to out and returns
+ * true, or returns false for an empty batch. */
+bool rt_reduce_stream(rt_job *rj, const ds_node *node, const rt_stream *in, rt_reducer *r,
+                      void *out);
+void rt_reducer_free(rt_reducer *r);
+
+/* ---- winstore.c: the input batches a window operator keeps ---- */
+
+/* What a window operator keeps of one input batch: nparts partitions, each
+ * with an arena that owns the deep copies of its elements. */
+typedef struct rt_pane {
+  int64_t time;       /* the batch's time */
+  int32_t nparts;     /* partitions in use */
+  int32_t cap;        /* partitions allocated (kept when the pane is reused) */
+  ds_part *parts;
+  ds_arena *arenas;
+} rt_pane;
+
+/* The window timing of one node and the panes it keeps, oldest first. The
+ * node emits at the times T with (T - t0) mod slide == 0 (T > t0), covering
+ * the panes with times in (T - window, T]. */
+typedef struct rt_winstore {
+  int64_t t0, period, window, slide; /* ms; period is the input's */
+  rt_pane **panes;    /* kept panes in time order */
+  int32_t npanes, cap;
+  rt_pane **spare;    /* panes that left, kept for reuse */
+  int32_t nspare, cap_spare;
+  int64_t last_seen;  /* time of the last input batch observed (INT64_MIN: none) */
+  int64_t last_slide; /* time of the last slide computed (INT64_MIN: none) */
+  char msg[160];      /* the message rt_winstore_init returns */
+} rt_winstore;
+
+/* Reads the node's window_ms/slide_ms and its input's period; returns NULL
+ * or the message for a window or slide that is not a multiple of it. */
+const char *rt_winstore_init(rt_winstore *ws, rt_job *rj, int node);
+/* Whether T is a slide time. */
+bool rt_winstore_is_slide(const rt_winstore *ws, int64_t t);
+/* A pane for the input batch at time t with nparts empty partitions and
+ * reset arenas, or NULL when t was already observed or falls in no window.
+ * First drops the panes no window after the last slide covers (their memory
+ * was still in use until this next batch). */
+rt_pane *rt_winstore_add(rt_winstore *ws, int64_t t, int32_t nparts);
+/* Records that the slide at T was computed (for dropping panes later). */
+void rt_winstore_slid(rt_winstore *ws, int64_t t);
+void rt_winstore_free(rt_winstore *ws);
+
+/* ---- log.c: messages on stderr ---- */
+
+void rt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints the message and exits with code 2 (bad usage or settings). */
+_Noreturn void rt_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints the message and exits with code 1 (runtime failure). */
+_Noreturn void rt_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
