@@ -7,8 +7,8 @@
  *
  * Order: settings first (window checks need the batch), then record types,
  * then the signatures of all fns (so fns may call each other in any order),
- * then fn bodies, then the top-level statements in order, since `let` names
- * are visible from their definition on.
+ * then the statements in source order — fn bodies included — since `let`
+ * names are visible from their definition on.
  *
  * Inference is local, by unification within a statement: an operator gives
  * the types of its function's parameters, the body gives the result, and a
@@ -1827,13 +1827,14 @@ void check_program(Arena *a, Program *p, Settings *settings, Diags *d) {
     check_record_recursion(c, c->record_list.items[i]);
   for (int i = 0; i < c->fn_list.len; i++)
     check_fn_signature(c, c->fn_list.items[i]);
-  for (int i = 0; i < c->fn_list.len; i++)
-    check_fn_body(c, c->fn_list.items[i]);
 
+  /* In source order: a fn body sees the lets defined before it (§3). */
   bool has_output = false;
   for (int i = 0; i < p->stmts.len; i++) {
     Stmt *s = p->stmts.items[i];
-    if (s->kind == SK_LET) {
+    if (s->kind == SK_FN && s->fn && find_fn(c, s->name) == s->fn) {
+      check_fn_body(c, s->fn);
+    } else if (s->kind == SK_LET) {
       Type *t = check_expr(c, s->value);
       close_statement(c);
       LetBinding *g = s->let;

@@ -165,8 +165,10 @@ int64_t rt_count_lines(const char *p, int64_t n);
 /* Resets `out` to nparts partitions and fills them with the lines of buf
  * (every line ends in '\n'; a trailing '\r' is dropped) as ds_str elements
  * pointing into buf, in contiguous slices (slice i of n over m lines starts
- * at line floor(i*m/n)); uses the pool for large buffers. 0 or -1 (no memory). */
-int rt_lines_to_parts(rt_job *rj, rt_stream *out, const char *buf, int64_t len, int32_t nparts);
+ * at line floor(i*m/n)); nlines is the number of lines if the caller knows
+ * it, else -1. Uses the pool for large buffers. 0 or -1 (no memory). */
+int rt_lines_to_parts(rt_job *rj, rt_stream *out, const char *buf, int64_t len, int64_t nlines,
+                      int32_t nparts);
 
 /* ---- sources: shared by source_*.c ---- */
 

@@ -1,0 +1,263 @@
+/*
+ * source_textfiles.c — the `textFiles(dir, newFilesOnly:)` source (§6):
+ * every file that appears in a directory, read whole into one batch.
+ *
+ * Each batch lists the directory; every regular file not taken before (and
+ * not named `.*` or `_*`: files being written, markers) is read whole, and
+ * all its lines go into this batch, files in name order. The files present
+ * at the first start are taken by the first batch, or, with newFilesOnly,
+ * marked taken without being read. Taken names are kept in a set for the
+ * life of the job (the checkpoint issue will persist it). The batch's bytes
+ * live in one buffer reused from batch to batch. Unbounded. Local paths and
+ * file:// only; hdfs:// is refused at start (exit 2) for now.
+ */
+#include "rt.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A set of file names: open addressing, hash beside each name. */
+typedef struct name_set {
+  char **names;
+  uint64_t *hashes;
+  int64_t cap, len;
+} name_set;
+
+typedef struct textfiles_state {
+  char *dir;
+  const char *loc;
+  name_set taken;
+  char *buf;           /* this batch's bytes: whole files, each ending in '\n' */
+  int64_t len, cap;
+  char **batch_names;  /* names found by this batch's listing */
+  int64_t nbatch_names, cap_batch_names;
+  bool list_failed;    /* the last listing failed (logged once per streak) */
+} textfiles_state;
+
+static _Thread_local char message[4200];
+
+static bool set_has(const name_set *s, const char *name, uint64_t h) {
+  if (!s->cap)
+    return false;
+  for (int64_t i = (int64_t)(h & (uint64_t)(s->cap - 1));; i = (i + 1) & (s->cap - 1)) {
+    if (!s->names[i])
+      return false;
+    if (s->hashes[i] == h && !strcmp(s->names[i], name))
+      return true;
+  }
+}
+
+static int set_add(name_set *s, const char *name, uint64_t h) {
+  if ((s->len + 1) * 2 > s->cap) {
+    name_set n = {.cap = s->cap ? s->cap * 2 : 64};
+    n.names = calloc((size_t)n.cap, sizeof(char *));
+    n.hashes = calloc((size_t)n.cap, sizeof(uint64_t));
+    if (!n.names || !n.hashes) {
+      free(n.names);
+      free(n.hashes);
+      return -ENOMEM;
+    }
+    for (int64_t i = 0; i < s->cap; i++) {
+      if (!s->names[i])
+        continue;
+      int64_t j = (int64_t)(s->hashes[i] & (uint64_t)(n.cap - 1));
+      while (n.names[j])
+        j = (j + 1) & (n.cap - 1);
+      n.names[j] = s->names[i];
+      n.hashes[j] = s->hashes[i];
+    }
+    n.len = s->len;
+    free(s->names);
+    free(s->hashes);
+    *s = n;
+  }
+  char *copy = strdup(name);
+  if (!copy)
+    return -ENOMEM;
+  int64_t j = (int64_t)(h & (uint64_t)(s->cap - 1));
+  while (s->names[j])
+    j = (j + 1) & (s->cap - 1);
+  s->names[j] = copy;
+  s->hashes[j] = h;
+  s->len++;
+  return 0;
+}
+
+static void set_free(name_set *s) {
+  for (int64_t i = 0; i < s->cap; i++)
+    free(s->names[i]);
+  free(s->names);
+  free(s->hashes);
+  *s = (name_set){0};
+}
+
+static uint64_t name_hash(const char *name) {
+  return ds_hash_bytes(name, (int64_t)strlen(name), DS_HASH_SEED);
+}
+
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void clear_batch_names(textfiles_state *st) {
+  for (int64_t i = 0; i < st->nbatch_names; i++)
+    free(st->batch_names[i]);
+  st->nbatch_names = 0;
+}
+
+/* Lists the directory into batch_names: regular files, not hidden, not
+ * taken, in name order. Returns 0 or a negative errno. */
+static int list_new(textfiles_state *st) {
+  clear_batch_names(st);
+  DIR *d = opendir(st->dir);
+  if (!d)
+    return -errno;
+  struct dirent *e;
+  char path[4096];
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.' || e->d_name[0] == '_')
+      continue;
+    if (set_has(&st->taken, e->d_name, name_hash(e->d_name)))
+      continue;
+    snprintf(path, sizeof path, "%s/%s", st->dir, e->d_name);
+    struct stat sb;
+    if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode))
+      continue;
+    if (st->nbatch_names == st->cap_batch_names) {
+      int64_t nc = st->cap_batch_names ? st->cap_batch_names * 2 : 16;
+      char **nb = realloc(st->batch_names, sizeof(char *) * (size_t)nc);
+      if (!nb)
+        goto fail;
+      st->batch_names = nb;
+      st->cap_batch_names = nc;
+    }
+    if (!(st->batch_names[st->nbatch_names] = strdup(e->d_name)))
+      goto fail;
+    st->nbatch_names++;
+  }
+  closedir(d);
+  qsort(st->batch_names, (size_t)st->nbatch_names, sizeof(char *), cmp_names);
+  return 0;
+fail:
+  closedir(d);
+  return -ENOMEM;
+}
+
+/* Appends the whole file to the batch buffer, with a final '\n'. */
+static int append_file(textfiles_state *st, const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  int64_t start = st->len;
+  for (;;) {
+    if (st->cap - st->len < (1 << 16) + 1) {
+      int64_t nc = st->cap ? st->cap * 2 : 1 << 20;
+      char *nb = realloc(st->buf, (size_t)nc);
+      if (!nb) {
+        close(fd);
+        return -ENOMEM;
+      }
+      st->buf = nb;
+      st->cap = nc;
+    }
+    ssize_t r = read(fd, st->buf + st->len, (size_t)(st->cap - st->len - 1));
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0) {
+      int e = errno;
+      close(fd);
+      st->len = start;
+      return -e;
+    }
+    if (r == 0)
+      break;
+    st->len += r;
+  }
+  close(fd);
+  if (st->len > start && st->buf[st->len - 1] != '\n')
+    st->buf[st->len++] = '\n';
+  return 0;
+}
+
+static const char *textfiles_init(rt_job *rj, int node) {
+  ds_node *n = &rj->job->nodes[node];
+  textfiles_state *st = calloc(1, sizeof *st);
+  if (!st)
+    return "out of memory";
+  rj->state[node] = st;
+  st->loc = n->loc ? n->loc : "textFiles";
+  const char *msg = NULL;
+  st->dir = rt_local_path(n->str_arg, &msg);
+  if (!st->dir)
+    return msg;
+  struct stat sb;
+  if (stat(st->dir, &sb) < 0) {
+    snprintf(message, sizeof message, "cannot watch '%s': %s", st->dir, strerror(errno));
+    return message;
+  }
+  if (!S_ISDIR(sb.st_mode)) {
+    snprintf(message, sizeof message, "cannot watch '%s': not a directory", st->dir);
+    return message;
+  }
+  if (n->flag) { /* newFilesOnly: what is there now is not new */
+    int r = list_new(st);
+    for (int64_t i = 0; r == 0 && i < st->nbatch_names; i++)
+      r = set_add(&st->taken, st->batch_names[i], name_hash(st->batch_names[i]));
+    clear_batch_names(st);
+    if (r < 0) {
+      snprintf(message, sizeof message, "cannot list '%s': %s", st->dir, strerror(-r));
+      return message;
+    }
+  }
+  return NULL;
+}
+
+static void textfiles_run(rt_job *rj, int node, const rt_batch *b) {
+  textfiles_state *st = rj->state[node];
+  st->len = 0;
+  int r = list_new(st);
+  if (r < 0) {
+    if (!st->list_failed)
+      rt_log("%s: cannot list '%s': %s (trying again every batch)", st->loc, st->dir, strerror(-r));
+    st->list_failed = true;
+  } else {
+    st->list_failed = false;
+  }
+  char path[4096];
+  for (int64_t i = 0; i < st->nbatch_names; i++) {
+    const char *name = st->batch_names[i];
+    snprintf(path, sizeof path, "%s/%s", st->dir, name);
+    if ((r = append_file(st, path)) < 0) {
+      rt_log("%s: cannot read '%s': %s (skipped)", st->loc, path, strerror(-r));
+      continue;
+    }
+    if (set_add(&st->taken, name, name_hash(name)) < 0)
+      rt_fatal("%s: out of memory", st->loc);
+  }
+  if (rt_lines_to_parts(rj, &rj->streams[node], st->buf, st->len, -1, (int32_t)rj->settings.partitions) < 0)
+    rt_fatal("%s: out of memory", st->loc);
+}
+
+static void textfiles_free(rt_job *rj, int node) {
+  textfiles_state *st = rj->state[node];
+  if (!st)
+    return;
+  clear_batch_names(st);
+  free(st->batch_names);
+  set_free(&st->taken);
+  free(st->buf);
+  free(st->dir);
+  free(st);
+  rj->state[node] = NULL;
+}
+
+const rt_exec rt_exec_source_textfiles = {
+    .init = textfiles_init,
+    .run = textfiles_run,
+    .free = textfiles_free,
+};

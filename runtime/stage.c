@@ -1,0 +1,54 @@
+/*
+ * stage.c — the executor of fused element-wise stages (DS_STAGE and
+ * DS_STAGE_COMBINE).
+ *
+ * A stage is one generated loop over one input partition (ds_node.run).
+ * The executor runs it on the worker pool, one task per input partition,
+ * so partition i of the output comes from partition i of the input and
+ * element-wise operators keep the order of their input. DS_STAGE appends to
+ * the output's ds_part i; DS_STAGE_COMBINE combines into its ds_map i (the
+ * map side of a keyed reduce, whose pairs have the node's element type).
+ * Each task counts its input records in ctx->records_in.
+ */
+#include "rt.h"
+
+typedef struct stage_task {
+  const ds_node *node;
+  const rt_stream *in;
+  rt_stream *out;
+  bool combine;
+} stage_task;
+
+static void run_part(rt_job *rj, int i, void *arg, ds_ctx *ctx) {
+  stage_task *t = arg;
+  const ds_part *in = &t->in->parts[i];
+  void *sink = t->combine ? (void *)&t->out->maps[i] : (void *)&t->out->parts[i];
+  ctx->records_in += in->n;
+  t->node->run(ctx, in, sink);
+}
+
+static const char *stage_init(rt_job *rj, int node) {
+  const ds_node *n = &rj->job->nodes[node];
+  if (n->ninputs != 1 || !n->run || !n->elem)
+    return "a stage needs one input, a run function and an element type";
+  return NULL;
+}
+
+static void stage_run(rt_job *rj, int node, const rt_batch *b) {
+  const ds_node *n = &rj->job->nodes[node];
+  stage_task t = {
+      .node = n,
+      .in = &rj->streams[n->inputs[0]],
+      .out = &rj->streams[node],
+      .combine = n->kind == DS_STAGE_COMBINE,
+  };
+  int32_t nparts = t.in->nparts;
+  if (t.combine)
+    rt_stream_reset_maps(t.out, nparts, n->elem->size);
+  else
+    rt_stream_reset(t.out, nparts);
+  if (nparts > 0)
+    rt_parallel(rj, nparts, run_part, &t);
+}
+
+const rt_exec rt_exec_stage = {.init = stage_init, .run = stage_run};
