@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds dsc, and shows the main example job:
-# `dsc check` (prints nothing when the program is valid) and `dsc plan`.
-# Code generation is the next milestone; then this builds and runs the job.
+# Installs what is missing, builds dsc and the runtime, then compiles the main
+# example job (examples/access_log.ds) into a native executable and runs it on
+# the bundled log (examples/data/access.log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake -S . -B build > /dev/null
 cmake --build build -j"$(nproc)"
-echo "== dsc check examples/wordcount.ds"
-build/bin/dsc check examples/wordcount.ds && echo "ok: no errors"
-echo "== dsc plan examples/wordcount.ds"
-build/bin/dsc plan examples/wordcount.ds
+echo "== dsc plan examples/access_log.ds"
+build/bin/dsc plan examples/access_log.ds
+echo "== dsc build examples/access_log.ds -o build/access_log"
+time build/bin/dsc build examples/access_log.ds -o build/access_log
+echo "== build/access_log"
+build/access_log
