@@ -441,6 +441,15 @@ int64_t setting_default(SettingKind k); /* 0 where the runtime computes it */
 int setting_lookup(Str name); /* SettingKind or -1 */
 
 /* ------------------------------------------------------------------ */
+/* prelude.c — dsc's own files and the standard library in .ds           */
+/* ------------------------------------------------------------------ */
+
+/* The directory of ds_builtins.bc, libds_rt.a and stdlib/, or NULL. */
+const char *lib_dir(Arena *a, const char *argv0);
+/* Adds the fns and types of the .ds files in dir/stdlib that the program does not define. */
+void add_prelude(Arena *a, Program *prog, const char *dir, Diags *d);
+
+/* ------------------------------------------------------------------ */
 /* check.c — name resolution and type checking                         */
 /* ------------------------------------------------------------------ */
 

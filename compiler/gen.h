@@ -118,7 +118,7 @@ void gen_job(Gen *g);
 
 /* link.c */
 /* Generates, optimises and writes: an executable (emit_llvm false) or the IR. */
-int link_job(Arena *a, Program *p, Plan *plan, const Source *src, Diags *d, const char *argv0,
+int link_job(Arena *a, Program *p, Plan *plan, const Source *src, Diags *d, const char *lib_dir,
              const char *out, int opt_level, bool emit_llvm);
 
 #endif

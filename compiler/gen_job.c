@@ -26,7 +26,9 @@ static LLVMValueRef i32c(Gen *g, int v) { return LLVMConstInt(g->t_i32, (unsigne
 enum {
   K_SOURCE_SOCKET, K_SOURCE_TEXTFILES, K_SOURCE_TEXTFILE, K_SOURCE_BATCHES, K_STAGE, K_STAGE_COMBINE,
   K_UNION, K_COUNT, K_REDUCE, K_REDUCE_BY_KEY, K_WINDOW, K_REDUCE_BY_WINDOW, K_REDUCE_BY_KEY_AND_WINDOW,
-  K_PRINT, K_SAVE_TEXT,
+  K_PRINT, K_SAVE_TEXT, K_GROUP_BY_KEY, K_JOIN, K_LEFT_OUTER_JOIN, K_RIGHT_OUTER_JOIN, K_FULL_OUTER_JOIN,
+  K_COGROUP, K_DISTINCT, K_REPARTITION, K_SORT_BY, K_TOP, K_UPDATE_STATE_BY_KEY, K_MAP_WITH_STATE,
+  K_STATE_SNAPSHOTS,
 };
 
 /* One step of a fused chain. */
@@ -54,6 +56,10 @@ typedef struct DsNode {
   bool flag;
   const char *op;
   int index;               /* in JobGen.nodes */
+  Type *val2, *state;      /* W of a second input; S of state operators */
+  LLVMValueRef make, key_of, update, map_state, on_timeout;
+  int64_t timeout_ms;
+  Expr *initial;           /* initial: of state operators, evaluated by init */
 } DsNode;
 
 typedef struct JobGen {
@@ -158,6 +164,133 @@ static LLVMValueRef gen_pred_fn(Gen *g, Expr *f, Type *t) {
     r = LLVMBuildICmp(g->b, LLVMIntNE, c, i64c(g, 0), "");
   }
   LLVMBuildRet(g->b, r);
+  fn_end(g, &s);
+  return fn;
+}
+
+/* Loads *p as t, or gives none/some when p may be NULL (t is then the option type). */
+static LLVMValueRef load_maybe(Gen *g, Type *opt, LLVMValueRef p) {
+  Type *inner = type_repr(opt)->elem;
+  LLVMBasicBlockRef here = LLVMGetInsertBlock(g->b);
+  LLVMBasicBlockRef yes = gen_block(g, "present"), done = gen_block(g, "loaded");
+  LLVMBuildCondBr(g->b, LLVMBuildIsNotNull(g->b, p, ""), yes, done);
+  LLVMPositionBuilderAtEnd(g->b, yes);
+  LLVMValueRef some = LLVMConstNull(gen_type(g, opt));
+  some = LLVMBuildInsertValue(g->b, some, LLVMConstInt(g->t_i1, 1, 0), 0, "");
+  some = LLVMBuildInsertValue(g->b, some, LLVMBuildLoad2(g->b, gen_type(g, inner), p, ""), 1, "");
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, done);
+  LLVMValueRef phi = LLVMBuildPhi(g->b, gen_type(g, opt), "");
+  LLVMValueRef vals[2] = {LLVMConstNull(gen_type(g, opt)), some};
+  LLVMBasicBlockRef blocks[2] = {here, yes};
+  LLVMAddIncoming(phi, vals, blocks, 2);
+  return phi;
+}
+
+/* void make(ctx, out, a, b, c) building out = (*a, *b) of type `out_t` = (A, B);
+ * with `nested`, out = (*a, (*b, *c)), where b (maybe_b) or c (maybe_c) may be
+ * NULL for a missing side and then becomes none. */
+static LLVMValueRef gen_make_fn(Gen *g, Type *out_t, bool nested, bool maybe_b, bool maybe_c) {
+  Saved s;
+  GenFn fnst;
+  LLVMTypeRef params[5] = {g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr};
+  LLVMValueRef fn = fn_begin(g, &s, &fnst, "make", g->t_void, params, 5);
+  Type *ot = type_repr(out_t);
+  LLVMValueRef out = LLVMGetUndef(gen_type(g, ot));
+  out = LLVMBuildInsertValue(g->b, out, LLVMBuildLoad2(g->b, gen_type(g, ot->elems[0]), LLVMGetParam(fn, 2), ""), 0, "");
+  if (!nested) {
+    out = LLVMBuildInsertValue(g->b, out, LLVMBuildLoad2(g->b, gen_type(g, ot->elems[1]), LLVMGetParam(fn, 3), ""), 1,
+                               "");
+  } else {
+    Type *it = type_repr(ot->elems[1]);
+    LLVMValueRef inner = LLVMGetUndef(gen_type(g, it));
+    for (int i = 0; i < 2; i++) {
+      Type *et = type_repr(it->elems[i]);
+      LLVMValueRef p = LLVMGetParam(fn, (unsigned)(3 + i));
+      bool maybe = i == 0 ? maybe_b : maybe_c;
+      LLVMValueRef v = maybe ? load_maybe(g, et, p) : LLVMBuildLoad2(g->b, gen_type(g, et), p, "");
+      inner = LLVMBuildInsertValue(g->b, inner, v, (unsigned)i, "");
+    }
+    out = LLVMBuildInsertValue(g->b, out, inner, 1, "");
+  }
+  LLVMBuildStore(g->b, out, LLVMGetParam(fn, 1));
+  LLVMBuildRetVoid(g->b);
+  fn_end(g, &s);
+  return fn;
+}
+
+/* void key_of(ctx, key*, elem*): *key = f(*elem). */
+static LLVMValueRef gen_key_fn(Gen *g, Expr *f, Type *elem) {
+  Saved s;
+  GenFn fnst;
+  LLVMTypeRef params[3] = {g->t_ptr, g->t_ptr, g->t_ptr};
+  LLVMValueRef fn = fn_begin(g, &s, &fnst, "key_of", g->t_void, params, 3);
+  LLVMValueRef v = LLVMBuildLoad2(g->b, gen_type(g, elem), LLVMGetParam(fn, 2), "");
+  LLVMBuildStore(g->b, gen_apply(g, f, &v, 1), LLVMGetParam(fn, 1));
+  LLVMBuildRetVoid(g->b);
+  fn_end(g, &s);
+  return fn;
+}
+
+/* Stores option o's payload to p when it is some; returns its tag. */
+static LLVMValueRef store_some(Gen *g, LLVMValueRef o, LLVMValueRef p) {
+  LLVMValueRef tag = LLVMBuildExtractValue(g->b, o, 0, "");
+  LLVMBasicBlockRef yes = gen_block(g, "some"), done = gen_block(g, "stored");
+  LLVMBuildCondBr(g->b, tag, yes, done);
+  LLVMPositionBuilderAtEnd(g->b, yes);
+  LLVMBuildStore(g->b, LLVMBuildExtractValue(g->b, o, 1, ""), p);
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, done);
+  return tag;
+}
+
+/* bool update(ctx, new_state*, const ds_list *values, const S *state_or_null) */
+static LLVMValueRef gen_update_fn(Gen *g, Expr *f, Type *state_t) {
+  Saved s;
+  GenFn fnst;
+  LLVMTypeRef params[4] = {g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr};
+  LLVMValueRef fn = fn_begin(g, &s, &fnst, "update", g->t_i1, params, 4);
+  LLVMValueRef args[2] = {LLVMBuildLoad2(g->b, g->t_str, LLVMGetParam(fn, 2), "values"),
+                          load_maybe(g, type_option(g->a, state_t), LLVMGetParam(fn, 3))};
+  LLVMValueRef r = gen_apply(g, f, args, 2);
+  LLVMBuildRet(g->b, store_some(g, r, LLVMGetParam(fn, 1)));
+  fn_end(g, &s);
+  return fn;
+}
+
+/* bool map_state(ctx, k*, v*, state*, bool *has_state, out*) */
+static LLVMValueRef gen_map_state_fn(Gen *g, Expr *f, Type *k, Type *v, Type *state_t) {
+  Saved s;
+  GenFn fnst;
+  LLVMTypeRef params[6] = {g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr};
+  LLVMValueRef fn = fn_begin(g, &s, &fnst, "map_state", g->t_i1, params, 6);
+  LLVMValueRef has = LLVMGetParam(fn, 4), st = LLVMGetParam(fn, 3);
+  LLVMValueRef has_v = LLVMBuildTrunc(g->b, LLVMBuildLoad2(g->b, g->t_i8, has, ""), g->t_i1, "");
+  Type *opt = type_option(g->a, state_t);
+  LLVMValueRef sv = LLVMConstNull(gen_type(g, opt));
+  sv = LLVMBuildInsertValue(g->b, sv, has_v, 0, "");
+  LLVMValueRef loaded = LLVMBuildLoad2(g->b, gen_type(g, state_t), st, "");
+  sv = LLVMBuildInsertValue(g->b, sv, LLVMBuildSelect(g->b, has_v, loaded, LLVMConstNull(gen_type(g, state_t)), ""), 1, "");
+  LLVMValueRef args[3] = {LLVMBuildLoad2(g->b, gen_type(g, k), LLVMGetParam(fn, 1), ""),
+                          LLVMBuildLoad2(g->b, gen_type(g, v), LLVMGetParam(fn, 2), ""), sv};
+  LLVMValueRef r = gen_apply(g, f, args, 3);
+  LLVMValueRef ns = LLVMBuildExtractValue(g->b, r, 0, "");
+  LLVMBuildStore(g->b, LLVMBuildZExt(g->b, store_some(g, ns, st), g->t_i8, ""), has);
+  LLVMBuildRet(g->b, store_some(g, LLVMBuildExtractValue(g->b, r, 1, ""), LLVMGetParam(fn, 5)));
+  fn_end(g, &s);
+  return fn;
+}
+
+/* bool on_timeout(ctx, k*, state*, out*) */
+static LLVMValueRef gen_timeout_fn(Gen *g, Expr *f, Type *k, Type *state_t) {
+  Saved s;
+  GenFn fnst;
+  LLVMTypeRef params[4] = {g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr};
+  LLVMValueRef fn = fn_begin(g, &s, &fnst, "on_timeout", g->t_i1, params, 4);
+  LLVMValueRef args[2] = {LLVMBuildLoad2(g->b, gen_type(g, k), LLVMGetParam(fn, 1), ""),
+                          LLVMBuildLoad2(g->b, gen_type(g, state_t), LLVMGetParam(fn, 2), "")};
+  LLVMValueRef r = gen_apply(g, f, args, 2);
+  LLVMBuildRet(g->b, store_some(g, r, LLVMGetParam(fn, 3)));
   fn_end(g, &s);
   return fn;
 }
@@ -552,6 +685,88 @@ static int materialize(JobGen *j, PlanNode *n) {
     d->flag = se && se->bval;
     break;
   }
+  case OP_GROUPBYKEY: {
+    d = add_input_node(j, K_GROUP_BY_KEY, n, elem_of(n), materialize(j, in));
+    Type *pt = type_repr(elem_of(in));
+    d->key = pt->elems[0];
+    d->val = pt->elems[1];
+    d->make = gen_make_fn(g, elem_of(n), false, false, false);
+    break;
+  }
+  case OP_JOIN:
+  case OP_LEFTOUTERJOIN:
+  case OP_RIGHTOUTERJOIN:
+  case OP_FULLOUTERJOIN:
+  case OP_COGROUP: {
+    int a = materialize(j, in), b = materialize(j, n->inputs.items[1]);
+    int kind = n->op->kind == OP_JOIN ? K_JOIN : n->op->kind == OP_LEFTOUTERJOIN ? K_LEFT_OUTER_JOIN
+               : n->op->kind == OP_RIGHTOUTERJOIN ? K_RIGHT_OUTER_JOIN : n->op->kind == OP_FULLOUTERJOIN
+               ? K_FULL_OUTER_JOIN : K_COGROUP;
+    d = add_node(j, kind, n, elem_of(n));
+    d->inputs[0] = a;
+    d->inputs[1] = b;
+    d->ninputs = 2;
+    Type *l = type_repr(elem_of(in)), *r = type_repr(elem_of(n->inputs.items[1]));
+    d->key = l->elems[0];
+    d->val = l->elems[1];
+    d->val2 = r->elems[1];
+    d->make = gen_make_fn(g, elem_of(n), true, kind == K_RIGHT_OUTER_JOIN || kind == K_FULL_OUTER_JOIN,
+                          kind == K_LEFT_OUTER_JOIN || kind == K_FULL_OUTER_JOIN);
+    break;
+  }
+  case OP_DISTINCT:
+    d = add_input_node(j, K_DISTINCT, n, elem_of(n), materialize(j, in));
+    break;
+  case OP_REPARTITION:
+    d = add_input_node(j, K_REPARTITION, n, elem_of(n), materialize(j, in));
+    d->int_arg = pos_arg(n, 0);
+    break;
+  case OP_SORTBY:
+  case OP_TOP: {
+    bool top = n->op->kind == OP_TOP;
+    d = add_input_node(j, top ? K_TOP : K_SORT_BY, n, elem_of(n), materialize(j, in));
+    Expr *f = pos_arg(n, top ? 1 : 0);
+    d->key = type_repr(f->ty)->ret;
+    d->key_of = gen_key_fn(g, f, elem_of(n));
+    if (top)
+      d->int_arg = pos_arg(n, 0);
+    Expr *desc = named_arg(n, "descending");
+    d->flag = desc && desc->bval;
+    break;
+  }
+  case OP_UPDATESTATEBYKEY: {
+    d = add_input_node(j, K_UPDATE_STATE_BY_KEY, n, elem_of(n), materialize(j, in));
+    Type *pt = type_repr(elem_of(in)), *ot = type_repr(elem_of(n));
+    d->key = pt->elems[0];
+    d->val = pt->elems[1];
+    d->state = ot->elems[1];
+    d->update = gen_update_fn(g, pos_arg(n, 0), d->state);
+    d->make = gen_make_fn(g, elem_of(n), false, false, false);
+    d->initial = named_arg(n, "initial");
+    break;
+  }
+  case OP_MAPWITHSTATE: {
+    d = add_input_node(j, K_MAP_WITH_STATE, n, elem_of(n), materialize(j, in));
+    Type *pt = type_repr(elem_of(in)), *snap = type_repr(type_repr(n->ty)->snap);
+    d->key = pt->elems[0];
+    d->val = pt->elems[1];
+    d->state = snap->elems[1];
+    d->map_state = gen_map_state_fn(g, pos_arg(n, 0), d->key, d->val, d->state);
+    Expr *timeout = named_arg(n, "timeout"), *on_timeout = named_arg(n, "onTimeout");
+    d->timeout_ms = timeout ? timeout->ival : 0;
+    if (on_timeout)
+      d->on_timeout = gen_timeout_fn(g, on_timeout, d->key, d->state);
+    d->initial = named_arg(n, "initial");
+    break;
+  }
+  case OP_STATESNAPSHOTS: {
+    d = add_input_node(j, K_STATE_SNAPSHOTS, n, elem_of(n), materialize(j, in));
+    Type *ot = type_repr(elem_of(n));
+    d->key = ot->elems[0];
+    d->state = ot->elems[1];
+    d->make = gen_make_fn(g, elem_of(n), false, false, false);
+    break;
+  }
   default: {
     Loc loc = n->call->lhs && n->call->lhs->kind == EX_FIELD ? n->call->lhs->loc : n->call->loc;
     diag_error(g->d, loc, "%s is not supported by code generation yet", n->op->name);
@@ -596,10 +811,13 @@ static void find_chains(JobGen *j) {
 static LLVMTypeRef node_type(Gen *g) {
   LLVMTypeRef fields[] = {g->t_i32, g->t_i32, g->t_ptr, g->t_ptr, g->t_i32, LLVMArrayType2(g->t_i32, 2),
                           g->t_ptr, g->t_ptr, g->t_ptr, g->t_i64, g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr,
-                          g->t_i64, g->t_i64, g->t_str, g->t_str, g->t_i64, g->t_i8};
+                          g->t_i64, g->t_i64, g->t_str, g->t_str, g->t_i64, g->t_i8,
+                          /* ABI 2 */
+                          g->t_ptr, g->t_i64, g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr,
+                          g->t_i64, g->t_str};
   return LLVMStructTypeInContext(g->ctx, fields, sizeof fields / sizeof fields[0], 0);
 }
-enum { NF_STR_ARG = 16, NF_STR_ARG2 = 17, NF_INT_ARG = 18 };
+enum { NF_STR_ARG = 16, NF_STR_ARG2 = 17, NF_INT_ARG = 18, NF_INITIAL = 29 };
 
 static LLVMValueRef cstr(Gen *g, const char *s) {
   return LLVMBuildExtractValue(g->b, gen_string_const(g, (Str){s, strlen(s) + 1}), 0, "");
@@ -657,6 +875,8 @@ static LLVMValueRef gen_init(JobGen *j, LLVMTypeRef nt) {
       LLVMBuildStore(g->b, gen_expr(g, d->str_arg2), LLVMBuildStructGEP2(g->b, nt, base, NF_STR_ARG2, ""));
     if (d->int_arg)
       LLVMBuildStore(g->b, gen_expr(g, d->int_arg), LLVMBuildStructGEP2(g->b, nt, base, NF_INT_ARG, ""));
+    if (d->initial)
+      LLVMBuildStore(g->b, gen_expr(g, d->initial), LLVMBuildStructGEP2(g->b, nt, base, NF_INITIAL, ""));
   }
   LLVMBuildRet(g->b, LLVMConstInt(g->t_i1, 1, 0));
   fn_end(g, &s);
@@ -713,10 +933,14 @@ void gen_job(Gen *g) {
     if (d->plan)
       loc = d->plan->call->lhs && d->plan->call->lhs->kind == EX_FIELD ? d->plan->call->lhs->loc : d->plan->call->loc;
     LLVMValueRef inputs[2] = {i32c(g, d->inputs[0]), i32c(g, d->inputs[1])};
-    int64_t voff = 0;
-    if (d->key) {
+    int64_t voff = 0, voff2 = 0;
+    if (d->key && d->val) {
       LLVMTypeRef pt = gen_type(g, type_pair(g->a, d->key, d->val));
       voff = (int64_t)LLVMOffsetOfElement(g->td, pt, 1);
+    }
+    if (d->key && d->val2) {
+      LLVMTypeRef pt = gen_type(g, type_pair(g->a, d->key, d->val2));
+      voff2 = (int64_t)LLVMOffsetOfElement(g->td, pt, 1);
     }
     LLVMValueRef fields[] = {
         i32c(g, d->kind),
@@ -739,6 +963,16 @@ void gen_job(Gen *g) {
         LLVMConstNull(g->t_str),
         i64c(g, d->int_arg ? 0 : d->int_const),
         LLVMConstInt(g->t_i8, d->flag, 0),
+        d->val2 ? gen_ds_type(g, d->val2) : null,
+        i64c(g, voff2),
+        d->state ? gen_ds_type(g, d->state) : null,
+        ptr_or_null(g, d->make),
+        ptr_or_null(g, d->key_of),
+        ptr_or_null(g, d->update),
+        ptr_or_null(g, d->map_state),
+        ptr_or_null(g, d->on_timeout),
+        i64c(g, d->timeout_ms),
+        LLVMConstNull(g->t_str),
     };
     nodes[i] = LLVMConstNamedStruct(nt, fields, sizeof fields / sizeof fields[0]);
   }
@@ -757,7 +991,7 @@ void gen_job(Gen *g) {
 
   LLVMTypeRef jf[] = {g->t_i32, g->t_ptr, g->t_ptr, g->t_i32, g->t_ptr, g->t_i32, g->t_ptr, g->t_i32, g->t_ptr};
   LLVMTypeRef jt = LLVMStructTypeInContext(g->ctx, jf, sizeof jf / sizeof jf[0], 0);
-  LLVMValueRef jv[] = {i32c(g, 1), cstr(g, base), nodes_gv, i32c(g, j.nodes.len), sets_gv, i32c(g, nset),
+  LLVMValueRef jv[] = {i32c(g, 2 /* DS_ABI_VERSION */), cstr(g, base), nodes_gv, i32c(g, j.nodes.len), sets_gv, i32c(g, nset),
                        sites_gv, i32c(g, g->sites.len), init};
   LLVMValueRef job = LLVMAddGlobal(g->mod, jt, "ds.job");
   LLVMSetInitializer(job, LLVMConstNamedStruct(jt, jv, sizeof jv / sizeof jv[0]));

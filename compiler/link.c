@@ -8,47 +8,20 @@
  * drops the unused ones; optimises with the new pass manager; writes an
  * object file and links it with `cc` against the runtime library.
  *
- * The runtime files are found relative to dsc's own executable: in the
- * build tree (build/bin/dsc -> build/lib/) and after `cmake --install`
- * (PREFIX/bin/dsc -> PREFIX/lib/dstream/).
+ * The runtime files are found relative to dsc's own executable (lib_dir in
+ * prelude.c).
  */
 #include "gen.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <llvm-c/Analysis.h>
 #include <llvm-c/BitReader.h>
 #include <llvm-c/Linker.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* The directory holding ds_builtins.bc and libds_rt.a, or NULL. */
-static const char *runtime_dir(Arena *a, const char *argv0) {
-  char exe[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) {
-    if (!realpath(argv0, exe))
-      return NULL;
-  } else {
-    exe[n] = '\0';
-  }
-  char *slash = strrchr(exe, '/');
-  if (!slash)
-    return NULL;
-  *slash = '\0';
-  const char *candidates[] = {"%s/../lib", "%s/../lib/dstream"};
-  for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
-    char *dir = arena_printf(a, candidates[i], exe);
-    struct stat st;
-    if (stat(arena_printf(a, "%s/ds_builtins.bc", dir), &st) == 0)
-      return dir;
-  }
-  return NULL;
-}
 
 static void init_gen(Gen *g) {
   g->t_i1 = LLVMInt1TypeInContext(g->ctx);
@@ -121,9 +94,8 @@ static int run_cc(Arena *a, const char *obj, const char *dir, const char *out) {
   return 0;
 }
 
-int link_job(Arena *a, Program *p, Plan *plan, const Source *src, Diags *d, const char *argv0,
+int link_job(Arena *a, Program *p, Plan *plan, const Source *src, Diags *d, const char *dir,
              const char *out, int opt_level, bool emit_llvm) {
-  const char *dir = runtime_dir(a, argv0);
   if (!dir) {
     fprintf(stderr, "dsc: cannot find the runtime (ds_builtins.bc, libds_rt.a) next to dsc; "
                     "build it with cmake, or reinstall\n");

@@ -94,22 +94,22 @@ static const char *default_output(Arena *a, const char *path) {
 
 /* `dsc run`: builds into $XDG_CACHE_HOME/dstream (or ~/.cache/dstream), then
  * replaces dsc with the job. */
-static int build_and_run(Arena *a, Program *prog, Plan *plan, const Source *src, Diags *d, const char *argv0,
+static int build_and_run(Arena *a, Program *prog, Plan *plan, const Source *src, Diags *d, const char *dir,
                          int opt, int nargs, char **args) {
   const char *cache = getenv("XDG_CACHE_HOME");
   const char *home = getenv("HOME");
-  char *dir = cache && *cache ? arena_printf(a, "%s/dstream", cache)
-                              : arena_printf(a, "%s/.cache/dstream", home && *home ? home : "/tmp");
-  char *mk = arena_printf(a, "mkdir -p '%s'", dir);
+  char *cdir = cache && *cache ? arena_printf(a, "%s/dstream", cache)
+                               : arena_printf(a, "%s/.cache/dstream", home && *home ? home : "/tmp");
+  char *mk = arena_printf(a, "mkdir -p '%s'", cdir);
   if (system(mk) != 0) {
-    fprintf(stderr, "dsc: cannot create %s\n", dir);
+    fprintf(stderr, "dsc: cannot create %s\n", cdir);
     return 2;
   }
   uint64_t h = 1469598103934665603ull;
   for (size_t i = 0; i < src->len; i++)
     h = (h ^ (unsigned char)src->text[i]) * 1099511628211ull;
-  char *exe = arena_printf(a, "%s/%s-%016llx", dir, default_output(a, src->path), (unsigned long long)h);
-  int status = link_job(a, prog, plan, src, d, argv0, exe, opt, false);
+  char *exe = arena_printf(a, "%s/%s-%016llx", cdir, default_output(a, src->path), (unsigned long long)h);
+  int status = link_job(a, prog, plan, src, d, dir, exe, opt, false);
   if (status)
     return status;
   char **argv = arena_alloc(a, sizeof(char *) * (size_t)(nargs + 2));
@@ -185,6 +185,10 @@ int main(int argc, char **argv) {
   Program *prog = parse_program(&arena, &src, &diags);
   if (diags.errors)
     goto done;
+  const char *dir = lib_dir(&arena, argv[0]);
+  add_prelude(&arena, prog, dir, &diags);
+  if (diags.errors)
+    goto done;
   Settings settings;
   memset(&settings, 0, sizeof settings);
   check_program(&arena, prog, &settings, &diags);
@@ -206,14 +210,14 @@ int main(int argc, char **argv) {
     status = 0;
     break;
   case CMD_BUILD:
-    status = link_job(&arena, prog, plan, &src, &diags, argv[0], out ? out : default_output(&arena, path),
+    status = link_job(&arena, prog, plan, &src, &diags, dir, out ? out : default_output(&arena, path),
                       opt, false);
     break;
   case CMD_EMIT_LLVM:
-    status = link_job(&arena, prog, plan, &src, &diags, argv[0], out, opt, true);
+    status = link_job(&arena, prog, plan, &src, &diags, dir, out, opt, true);
     break;
   case CMD_RUN:
-    status = build_and_run(&arena, prog, plan, &src, &diags, argv[0], opt, argc - job_args, argv + job_args);
+    status = build_and_run(&arena, prog, plan, &src, &diags, dir, opt, argc - job_args, argv + job_args);
     break;
   }
 done:

@@ -27,7 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define DS_ABI_VERSION 1
+#define DS_ABI_VERSION 2
 
 /* One partition of one stream in one batch: n elements of elem->size bytes.
  * Buffers are owned by the runtime and reused from batch to batch. */
@@ -96,6 +96,23 @@ typedef void (*ds_stage_fn)(ds_ctx *ctx, const ds_part *in, void *sink);
 typedef void (*ds_reduce_fn)(ds_ctx *ctx, void *acc, const void *v);
 /* A predicate on an element (the filter: of reduceByKeyAndWindow). */
 typedef bool (*ds_pred_fn)(ds_ctx *ctx, const void *elem);
+/* Builds an output element from its parts; what a, b, c are depends on the
+ * node kind (see ds_node_kind). A NULL part is a missing side (outer joins). */
+typedef void (*ds_make_fn)(ds_ctx *ctx, void *out, const void *a, const void *b, const void *c);
+/* sortBy and top: writes the sort key of elem (of type ds_node.key) to *key. */
+typedef void (*ds_key_fn)(ds_ctx *ctx, void *key, const void *elem);
+/* updateStateByKey: f(values, state?) -> state?. Writes the new state to
+ * *new_state and returns true when it is some; false removes the key.
+ * `values` is a ds_list of V; `state` is NULL for a key without state. */
+typedef bool (*ds_update_fn)(ds_ctx *ctx, void *new_state, const ds_list *values, const void *state);
+/* mapWithState: f(k, v, state?) -> (state?, out?). On entry *has_state says
+ * whether *state holds the key's state; on return *state / *has_state are the
+ * new state (has_state false removes it). Returns true when it wrote an
+ * output element to *out. */
+typedef bool (*ds_map_state_fn)(ds_ctx *ctx, const void *k, const void *v, void *state, bool *has_state,
+                                void *out);
+/* mapWithState's onTimeout: g(k, state) -> out?; true when it wrote *out. */
+typedef bool (*ds_timeout_fn)(ds_ctx *ctx, const void *k, const void *state, void *out);
 
 typedef enum ds_node_kind {
   DS_SOURCE_SOCKET,    /* str_arg host, int_arg port */
@@ -113,6 +130,22 @@ typedef enum ds_node_kind {
   DS_REDUCE_BY_KEY_AND_WINDOW, /* input is a DS_STAGE_COMBINE; reduce, inv_reduce, filter */
   DS_PRINT,            /* int_arg: how many elements (default 10) */
   DS_SAVE_TEXT,        /* str_arg prefix, str_arg2 suffix (or NULL), flag skipEmpty */
+  /* Keyed operators on materialised pair streams: inputs are shuffled by
+   * key->hash into `partitions` partitions; key/val (and val2 for the second
+   * input) with val_offset/val_offset2 describe the input pairs. */
+  DS_GROUP_BY_KEY,     /* make(out, k, const ds_list *values, NULL) -> (K, [V]) */
+  DS_JOIN,             /* make(out, k, v, w) for each matching (v, w) */
+  DS_LEFT_OUTER_JOIN,  /* make(out, k, v, w or NULL) */
+  DS_RIGHT_OUTER_JOIN, /* make(out, k, v or NULL, w) */
+  DS_FULL_OUTER_JOIN,  /* make(out, k, v or NULL, w or NULL) */
+  DS_COGROUP,          /* make(out, k, const ds_list *vs, const ds_list *ws), keys of either side */
+  DS_DISTINCT,         /* elem->hash/eq; shuffled by element */
+  DS_REPARTITION,      /* int_arg partitions: the batch spread evenly, order kept */
+  DS_SORT_BY,          /* key_of, key->cmp, flag descending: one partition, stable */
+  DS_TOP,              /* key_of, key->cmp, int_arg n: one partition, largest first, ties in input order */
+  DS_UPDATE_STATE_BY_KEY, /* update; state type; make(out, k, state, NULL) -> (K, S); initial */
+  DS_MAP_WITH_STATE,   /* map_state, on_timeout (or NULL), timeout_ms (0 = none), state type, initial */
+  DS_STATE_SNAPSHOTS,  /* input is a DS_MAP_WITH_STATE: make(out, k, state, NULL) -> (K, S) */
   DS_NODE_KIND_COUNT
 } ds_node_kind;
 
@@ -138,6 +171,17 @@ typedef struct ds_node {
   ds_str str_arg, str_arg2;
   int64_t int_arg;
   bool flag;
+  /* Keyed and state operators (ABI 2). */
+  const ds_type *val2;             /* V of the second input (joins, cogroup) */
+  int64_t val_offset2;             /* offset of that V in the second input's pairs */
+  const ds_type *state;            /* S of state operators */
+  ds_make_fn make;
+  ds_key_fn key_of;
+  ds_update_fn update;
+  ds_map_state_fn map_state;
+  ds_timeout_fn on_timeout;
+  int64_t timeout_ms;
+  ds_list initial;                 /* initial: a list of (K, S) pairs, filled by init */
 } ds_node;
 
 typedef struct ds_job {
