@@ -109,6 +109,14 @@ void gen_check_err(Gen *g);
 LLVMValueRef gen_call(Gen *g, const char *name, LLVMTypeRef ret, LLVMValueRef *args, int n);
 LLVMValueRef gen_string_const(Gen *g, Str s);
 LLVMValueRef gen_entry_alloca(Gen *g, LLVMTypeRef t, const char *name);
+/* A counted loop over n elements of type elem_ty at ptr: after begin, the
+ * builder is in the body with i and elem set; `next` continues the loop. */
+typedef struct GenLoop {
+  LLVMBasicBlockRef head, body, next, done;
+  LLVMValueRef i, elem;
+} GenLoop;
+void gen_loop_begin(Gen *g, GenLoop *l, LLVMValueRef ptr, LLVMValueRef n, Type *elem_ty);
+void gen_loop_end(Gen *g, GenLoop *l); /* closes the body; the builder continues after the loop */
 LLVMBasicBlockRef gen_block(Gen *g, const char *name);
 void gen_begin_fn(Gen *g, GenFn *f, LLVMValueRef fn);
 void gen_end_fn(Gen *g, GenFn *f, LLVMTypeRef ret);

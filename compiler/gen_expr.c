@@ -278,14 +278,7 @@ static LLVMValueRef call_checked(Gen *g, Expr *call, const char *name, LLVMValue
   return v;
 }
 
-/* A loop over the elements of a list value: calls body(elem) for each. */
-typedef struct ListLoop {
-  LLVMBasicBlockRef head, body, next, done;
-  LLVMValueRef i, elem;
-} ListLoop;
-
-static void loop_begin(Gen *g, ListLoop *l, LLVMValueRef list, Type *elem_ty) {
-  LLVMValueRef ptr = str_ptr(g, list), n = str_len(g, list);
+void gen_loop_begin(Gen *g, GenLoop *l, LLVMValueRef ptr, LLVMValueRef n, Type *elem_ty) {
   LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
   l->head = gen_block(g, "loop");
   l->body = gen_block(g, "body");
@@ -302,13 +295,18 @@ static void loop_begin(Gen *g, ListLoop *l, LLVMValueRef list, Type *elem_ty) {
   LLVMAddIncoming(l->i, &zero, &pre, 1);
 }
 
-static void loop_end(Gen *g, ListLoop *l) {
+void gen_loop_end(Gen *g, GenLoop *l) {
   LLVMBuildBr(g->b, l->next);
   LLVMPositionBuilderAtEnd(g->b, l->next);
   LLVMValueRef inc = LLVMBuildAdd(g->b, l->i, i64c(g, 1), "");
   LLVMAddIncoming(l->i, &inc, &l->next, 1);
   LLVMBuildBr(g->b, l->head);
   LLVMPositionBuilderAtEnd(g->b, l->done);
+}
+
+/* A loop over the elements of a list value. */
+static void loop_begin(Gen *g, GenLoop *l, LLVMValueRef list, Type *elem_ty) {
+  gen_loop_begin(g, l, str_ptr(g, list), str_len(g, list), elem_ty);
 }
 
 /* Allocates n elements of type t in the batch arena (a record error when it cannot). */
@@ -348,11 +346,11 @@ static LLVMValueRef gen_list_builtin(Gen *g, Expr *e) {
     LLVMTypeRef rlt = gen_type(g, rt);
     LLVMValueRef n = str_len(g, list);
     LLVMValueRef out = alloc_elems(g, e, rt, n);
-    ListLoop l;
+    GenLoop l;
     loop_begin(g, &l, list, et);
     LLVMValueRef r = inline_lambda(g, arg_expr(e, 1), &l.elem, 1);
     LLVMBuildStore(g->b, r, LLVMBuildGEP2(g->b, rlt, out, &l.i, 1, ""));
-    loop_end(g, &l);
+    gen_loop_end(g, &l);
     return make_str(g, out, n);
   }
   case BI_FILTERLIST: {
@@ -361,7 +359,7 @@ static LLVMValueRef gen_list_builtin(Gen *g, Expr *e) {
     LLVMValueRef out = alloc_elems(g, e, et, n);
     LLVMValueRef count = gen_entry_alloca(g, g->t_i64, "count");
     LLVMBuildStore(g->b, i64c(g, 0), count);
-    ListLoop l;
+    GenLoop l;
     loop_begin(g, &l, list, et);
     LLVMValueRef keep = inline_lambda(g, arg_expr(e, 1), &l.elem, 1);
     LLVMBasicBlockRef yes = gen_block(g, "keep");
@@ -370,18 +368,18 @@ static LLVMValueRef gen_list_builtin(Gen *g, Expr *e) {
     LLVMValueRef c = LLVMBuildLoad2(g->b, g->t_i64, count, "");
     LLVMBuildStore(g->b, l.elem, LLVMBuildGEP2(g->b, elt, out, &c, 1, ""));
     LLVMBuildStore(g->b, LLVMBuildAdd(g->b, c, i64c(g, 1), ""), count);
-    loop_end(g, &l);
+    gen_loop_end(g, &l);
     return make_str(g, out, LLVMBuildLoad2(g->b, g->t_i64, count, ""));
   }
   case BI_FOLD: {
     LLVMValueRef init = arg(g, e, 1);
     LLVMValueRef acc = gen_entry_alloca(g, LLVMTypeOf(init), "acc");
     LLVMBuildStore(g->b, init, acc);
-    ListLoop l;
+    GenLoop l;
     loop_begin(g, &l, list, et);
     LLVMValueRef vals[2] = {LLVMBuildLoad2(g->b, LLVMTypeOf(init), acc, ""), l.elem};
     LLVMBuildStore(g->b, inline_lambda(g, arg_expr(e, 2), vals, 2), acc);
-    loop_end(g, &l);
+    gen_loop_end(g, &l);
     return LLVMBuildLoad2(g->b, LLVMTypeOf(init), acc, "");
   }
   case BI_SUM: {
@@ -389,29 +387,28 @@ static LLVMValueRef gen_list_builtin(Gen *g, Expr *e) {
     LLVMTypeRef t = gen_type(g, rt);
     LLVMValueRef acc = gen_entry_alloca(g, t, "sum");
     LLVMBuildStore(g->b, LLVMConstNull(t), acc);
-    ListLoop l;
+    GenLoop l;
     loop_begin(g, &l, list, et);
     LLVMValueRef cur = LLVMBuildLoad2(g->b, t, acc, "");
     LLVMBuildStore(g->b, rt->kind == TY_FLOAT ? LLVMBuildFAdd(g->b, cur, l.elem, "") : LLVMBuildAdd(g->b, cur, l.elem, ""),
                    acc);
-    loop_end(g, &l);
+    gen_loop_end(g, &l);
     return LLVMBuildLoad2(g->b, t, acc, "");
   }
   case BI_CONTAINS: {
     LLVMValueRef x = arg(g, e, 1);
     LLVMValueRef found = gen_entry_alloca(g, g->t_i1, "found");
     LLVMBuildStore(g->b, i1c(g, 0), found);
-    ListLoop l;
+    GenLoop l;
     loop_begin(g, &l, list, et);
     LLVMBasicBlockRef yes = gen_block(g, "found");
     LLVMBuildCondBr(g->b, gen_values_eq(g, et, l.elem, x), yes, l.next);
     LLVMPositionBuilderAtEnd(g->b, yes);
     LLVMBuildStore(g->b, i1c(g, 1), found);
+    /* Found: leave the loop; gen_loop_end's branch from this dead block is harmless. */
     LLVMBuildBr(g->b, l.done);
-    LLVMPositionBuilderAtEnd(g->b, l.next); /* loop_end branches from here */
-    LLVMBasicBlockRef dummy = gen_block(g, "cont");
-    LLVMPositionBuilderAtEnd(g->b, dummy);
-    loop_end(g, &l);
+    LLVMPositionBuilderAtEnd(g->b, gen_block(g, "found_after"));
+    gen_loop_end(g, &l);
     return LLVMBuildLoad2(g->b, g->t_i1, found, "");
   }
   case BI_SORTED: {

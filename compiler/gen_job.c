@@ -433,34 +433,19 @@ static void emit_chain(StageGen *sg, int k, LLVMValueRef v, Type *vt) {
       return;
     }
     /* A list: a nested loop; a record error inside drops only that item. */
-    LLVMValueRef ptr = LLVMBuildExtractValue(g->b, r, 0, ""), len = LLVMBuildExtractValue(g->b, r, 1, "");
-    LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
-    LLVMBasicBlockRef head = gen_block(g, "items"), body = gen_block(g, "item"), next = gen_block(g, "next_item"),
-                      done = gen_block(g, "items_done");
-    LLVMBuildBr(g->b, head);
-    LLVMPositionBuilderAtEnd(g->b, head);
-    LLVMValueRef i = LLVMBuildPhi(g->b, g->t_i64, "j");
-    LLVMValueRef zero = i64c(g, 0);
-    LLVMAddIncoming(i, &zero, &pre, 1);
-    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, i, len, ""), body, done);
-    LLVMPositionBuilderAtEnd(g->b, body);
-    LLVMTypeRef it = gen_type(g, item_t);
-    LLVMValueRef item = LLVMBuildLoad2(g->b, it, LLVMBuildGEP2(g->b, it, ptr, &i, 1, ""), "");
+    GenLoop l;
+    gen_loop_begin(g, &l, LLVMBuildExtractValue(g->b, r, 0, ""), LLVMBuildExtractValue(g->b, r, 1, ""), item_t);
+    LLVMValueRef item = l.elem;
     if (values) {
       LLVMValueRef p = LLVMGetUndef(gen_type(g, out));
       p = LLVMBuildInsertValue(g->b, p, key, 0, "");
       item = LLVMBuildInsertValue(g->b, p, item, 1, "");
     }
     LLVMBasicBlockRef saved_fail = g->cur->fail;
-    g->cur->fail = drop_block(g, next);
+    g->cur->fail = drop_block(g, l.next);
     emit_chain(sg, k + 1, item, out);
     g->cur->fail = saved_fail;
-    LLVMBuildBr(g->b, next);
-    LLVMPositionBuilderAtEnd(g->b, next);
-    LLVMValueRef inc = LLVMBuildAdd(g->b, i, i64c(g, 1), "");
-    LLVMAddIncoming(i, &inc, &next, 1);
-    LLVMBuildBr(g->b, head);
-    LLVMPositionBuilderAtEnd(g->b, done);
+    gen_loop_end(g, &l);
     return;
   }
   default:
@@ -481,26 +466,11 @@ static LLVMValueRef gen_stage_fn(StageGen *sg, Type *in_elem) {
   LLVMTypeRef part_t = LLVMStructTypeInContext(g->ctx, (LLVMTypeRef[]){g->t_ptr, g->t_i64, g->t_i64}, 3, 0);
   LLVMValueRef data = LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildStructGEP2(g->b, part_t, in, 0, ""), "data");
   LLVMValueRef n = LLVMBuildLoad2(g->b, g->t_i64, LLVMBuildStructGEP2(g->b, part_t, in, 1, ""), "n");
-  LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
-  LLVMBasicBlockRef head = gen_block(g, "records"), body = gen_block(g, "record"), next = gen_block(g, "next"),
-                    done = gen_block(g, "done");
-  LLVMBuildBr(g->b, head);
-  LLVMPositionBuilderAtEnd(g->b, head);
-  LLVMValueRef i = LLVMBuildPhi(g->b, g->t_i64, "i");
-  LLVMValueRef zero = i64c(g, 0);
-  LLVMAddIncoming(i, &zero, &pre, 1);
-  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, i, n, ""), body, done);
-  LLVMPositionBuilderAtEnd(g->b, body);
-  LLVMTypeRef it = gen_type(g, in_elem);
-  LLVMValueRef v = LLVMBuildLoad2(g->b, it, LLVMBuildGEP2(g->b, it, data, &i, 1, ""), "v");
-  g->cur->fail = drop_block(g, next);
-  emit_chain(sg, 0, v, in_elem);
-  LLVMBuildBr(g->b, next);
-  LLVMPositionBuilderAtEnd(g->b, next);
-  LLVMValueRef inc = LLVMBuildAdd(g->b, i, i64c(g, 1), "");
-  LLVMAddIncoming(i, &inc, &next, 1);
-  LLVMBuildBr(g->b, head);
-  LLVMPositionBuilderAtEnd(g->b, done);
+  GenLoop l;
+  gen_loop_begin(g, &l, data, n, in_elem);
+  g->cur->fail = drop_block(g, l.next);
+  emit_chain(sg, 0, l.elem, in_elem);
+  gen_loop_end(g, &l);
   LLVMBuildRetVoid(g->b);
   fn_end(g, &s);
   return fn;
