@@ -342,8 +342,15 @@ static void emit_sink(StageGen *sg, LLVMValueRef v) {
   LLVMValueRef hargs[1] = {tmp};
   LLVMValueRef hfn = gen_hash_fn(g, sg->key);
   LLVMValueRef h = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(hfn), hfn, hargs, 1, "h");
+  /* The map of the destination partition: maps[(h >> 32) % n] (rt_partition_of). */
+  LLVMTypeRef set_t = LLVMStructTypeInContext(g->ctx, (LLVMTypeRef[]){g->t_ptr, g->t_i32}, 2, 0);
+  LLVMValueRef maps = LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildStructGEP2(g->b, set_t, sg->sink, 0, ""), "maps");
+  LLVMValueRef nmaps = LLVMBuildLoad2(g->b, g->t_i32, LLVMBuildStructGEP2(g->b, set_t, sg->sink, 1, ""), "nmaps");
+  LLVMValueRef q = LLVMBuildURem(g->b, LLVMBuildLShr(g->b, h, i64c(g, 32), ""), LLVMBuildZExt(g->b, nmaps, g->t_i64, ""), "q");
+  LLVMValueRef off = LLVMBuildMul(g->b, q, i64c(g, 48 /* sizeof(ds_map) */), "");
+  LLVMValueRef map = LLVMBuildGEP2(g->b, g->t_i8, maps, &off, 1, "map");
   LLVMValueRef inserted = gen_entry_alloca(g, g->t_i8, "inserted");
-  LLVMValueRef uargs[5] = {sg->sink, h, tmp, gen_eq_fn(g, sg->key), inserted};
+  LLVMValueRef uargs[5] = {map, h, tmp, gen_eq_fn(g, sg->key), inserted};
   LLVMValueRef slot = gen_call(g, "ds_map_upsert", g->t_ptr, uargs, 5);
   LLVMValueRef ins = LLVMBuildTrunc(g->b, LLVMBuildLoad2(g->b, g->t_i8, inserted, ""), g->t_i1, "");
   LLVMBasicBlockRef bnew = gen_block(g, "new"), bold = gen_block(g, "combine"), done = gen_block(g, "combined");
@@ -352,9 +359,9 @@ static void emit_sink(StageGen *sg, LLVMValueRef v) {
   LLVMBuildStore(g->b, v, slot);
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, bold);
-  LLVMValueRef off = i64c(g, (int64_t)LLVMOffsetOfElement(g->td, ty, 1));
-  LLVMValueRef rargs[3] = {g->cur->ctx, LLVMBuildGEP2(g->b, g->t_i8, slot, &off, 1, ""),
-                           LLVMBuildGEP2(g->b, g->t_i8, tmp, &off, 1, "")};
+  LLVMValueRef voff = i64c(g, (int64_t)LLVMOffsetOfElement(g->td, ty, 1));
+  LLVMValueRef rargs[3] = {g->cur->ctx, LLVMBuildGEP2(g->b, g->t_i8, slot, &voff, 1, ""),
+                           LLVMBuildGEP2(g->b, g->t_i8, tmp, &voff, 1, "")};
   LLVMBuildCall2(g->b, LLVMGlobalGetValueType(sg->reduce), sg->reduce, rargs, 3, "");
   /* A failing reduce function keeps the accumulated value and drops this one. */
   gen_check_err(g);

@@ -24,6 +24,16 @@ static const rt_exec *const table[DS_NODE_KIND_COUNT] = {
     [DS_REDUCE_BY_KEY_AND_WINDOW] = &rt_exec_reduce_by_key_and_window,
     [DS_PRINT] = &rt_exec_print,
     [DS_SAVE_TEXT] = &rt_exec_save_text,
+    [DS_GROUP_BY_KEY] = &rt_exec_group_by_key,
+    [DS_JOIN] = &rt_exec_join,
+    [DS_LEFT_OUTER_JOIN] = &rt_exec_join,
+    [DS_RIGHT_OUTER_JOIN] = &rt_exec_join,
+    [DS_FULL_OUTER_JOIN] = &rt_exec_join,
+    [DS_COGROUP] = &rt_exec_join,
+    [DS_DISTINCT] = &rt_exec_distinct,
+    [DS_REPARTITION] = &rt_exec_repartition,
+    [DS_SORT_BY] = &rt_exec_sort_by,
+    [DS_TOP] = &rt_exec_top,
 };
 
 const rt_exec *rt_exec_for(ds_node_kind k) {

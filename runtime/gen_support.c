@@ -57,8 +57,34 @@ void *dsg_sorted(ds_ctx *ctx, const char *p, int64_t n, int64_t esize,
 
 static ds_str S(const char *p, int64_t n) { return (ds_str){p, n}; }
 
+static inline uint64_t load64(const char *p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+  return v;
+}
+
+static inline uint32_t load32(const char *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+/* Keys are mostly short (words, addresses, paths): compare up to 16 bytes
+ * with two overlapping word loads each, inline, instead of calling memcmp. */
 bool dsg_str_eq(const char *a, int64_t an, const char *b, int64_t bn) {
-  return an == bn && (an == 0 || memcmp(a, b, (size_t)an) == 0);
+  if (an != bn)
+    return false;
+  if (an >= 8 && an <= 16)
+    return load64(a) == load64(b) && load64(a + an - 8) == load64(b + an - 8);
+  if (an >= 4 && an < 8)
+    return load32(a) == load32(b) && load32(a + an - 4) == load32(b + an - 4);
+  if (an < 4) {
+    for (int64_t i = 0; i < an; i++)
+      if (a[i] != b[i])
+        return false;
+    return true;
+  }
+  return memcmp(a, b, (size_t)an) == 0;
 }
 
 int32_t dsg_str_cmp(const char *a, int64_t an, const char *b, int64_t bn) {

@@ -21,6 +21,9 @@
 
 enum { MAP_FIRST_CAP = 16 };
 
+/* Generated code indexes a ds_map_set with this size (compiler/gen_job.c). */
+_Static_assert(sizeof(ds_map) == 48, "gen_job.c assumes sizeof(ds_map) == 48");
+
 void ds_map_init(ds_map *m, int64_t pair_size) {
   m->entries = NULL;
   m->used = NULL;

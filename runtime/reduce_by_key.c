@@ -19,7 +19,7 @@ typedef struct rbk_state {
 
 typedef struct rbk_task {
   const ds_node *node;
-  const rt_stream *in;
+  rt_stream *in; /* the combine stage's maps, taken over by the shuffle */
   rt_stream *out;
   rbk_state *st;
 } rbk_task;
@@ -28,7 +28,7 @@ static void rbk_part(rt_job *rj, int q, void *arg, ds_ctx *ctx) {
   rbk_task *t = arg;
   ds_map *m = &t->st->merged[q];
   ds_map_clear(m);
-  rt_shuffle_partition(ctx, t->node, t->in->maps, t->in->nparts, m, q, t->st->nout);
+  rt_shuffle_stream(ctx, t->node, t->in, m, q, t->st->nout);
   rt_map_to_part(m, &t->out->parts[q]);
 }
 

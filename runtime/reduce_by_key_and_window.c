@@ -56,7 +56,7 @@ static void copy_pair(const ds_node *n, char *dst, const char *src, ds_arena *a)
 typedef struct pane_task {
   const ds_node *node;
   rbkw_state *st;
-  const rt_stream *in;
+  rt_stream *in; /* the combine stage's maps, taken over by the shuffle */
   rt_pane *pane;
 } pane_task;
 
@@ -67,7 +67,7 @@ static void pane_part(rt_job *rj, int q, void *arg, ds_ctx *ctx) {
   rbkw_state *st = t->st;
   ds_map *m = &st->merged[q];
   ds_map_clear(m);
-  rt_shuffle_partition(ctx, n, t->in->maps, t->in->nparts, m, q, st->nout);
+  rt_shuffle_stream(ctx, n, t->in, m, q, st->nout);
   ds_part *dst = &t->pane->parts[q];
   rt_part_reserve(dst, m->len, st->entry_size);
   for (int64_t i = 0; i < m->cap; i++) {
@@ -85,7 +85,7 @@ static void pane_part(rt_job *rj, int q, void *arg, ds_ctx *ctx) {
 static void rbkw_retain(rt_job *rj, int node, int64_t t) {
   const ds_node *n = &rj->job->nodes[node];
   rbkw_state *st = rj->state[node];
-  const rt_stream *in = &rj->streams[n->inputs[0]];
+  rt_stream *in = &rj->streams[n->inputs[0]];
   if (!in->active)
     return;
   st->ws.t0 = rj->t0;

@@ -52,7 +52,9 @@ typedef struct rt_stream {
   bool active;       /* has a batch at the current batch time */
   int32_t nparts;
   ds_part *parts;    /* nparts partitions (not for DS_STAGE_COMBINE) */
-  ds_map *maps;      /* DS_STAGE_COMBINE: one map per input partition */
+  ds_map *maps;      /* DS_STAGE_COMBINE: nsplit maps per input partition, the
+                      * pairs for output partition q of input i in maps[i * nsplit + q] */
+  int32_t nsplit;    /* DS_STAGE_COMBINE: output partitions of the shuffle after it */
   int32_t cap_parts; /* allocated entries of parts/maps, kept across batches */
 } rt_stream;
 
@@ -154,6 +156,11 @@ extern const rt_exec rt_exec_source_socket, rt_exec_source_textfiles, rt_exec_so
     rt_exec_source_batches, rt_exec_stage, rt_exec_union, rt_exec_count, rt_exec_reduce,
     rt_exec_reduce_by_key, rt_exec_window, rt_exec_reduce_by_window,
     rt_exec_reduce_by_key_and_window, rt_exec_print, rt_exec_save_text;
+extern const rt_exec rt_exec_update_state_by_key, rt_exec_map_with_state, rt_exec_state_snapshots;
+/* Grouping, joins and ordering (group_by_key.c, join.c: the four joins and
+ * cogroup, distinct.c, repartition.c, sort.c: sortBy and top). */
+extern const rt_exec rt_exec_group_by_key, rt_exec_join, rt_exec_distinct, rt_exec_repartition,
+    rt_exec_sort_by, rt_exec_top;
 
 /* Indexed by ds_node_kind (exec.c). */
 const rt_exec *rt_exec_for(ds_node_kind k);
@@ -183,6 +190,14 @@ static inline int32_t rt_partition_of(uint64_t hash, int32_t n) {
   return (int32_t)((hash >> 32) % (uint64_t)n);
 }
 
+/* Merges the pairs for output partition q (of nout) of a DS_STAGE_COMBINE
+ * stream into out. When the stage split its maps by destination (nsplit ==
+ * nout) only map q of each input partition is read, and the first one is
+ * taken over whole when out is still empty (swapped: the stage's stream is
+ * read by this one consumer only); otherwise (nsplit 0: one map per input
+ * partition, as tests build them) it is rt_shuffle_partition. */
+void rt_shuffle_stream(ds_ctx *ctx, const ds_node *node, rt_stream *in, ds_map *out, int32_t q, int32_t nout);
+
 /* Merges the entries of partition q (of nout) found in the maps in[0..nin)
  * into out, combining equal keys with node->reduce on the values at
  * node->val_offset, inputs in order. Pairs are copied shallowly: their
@@ -195,6 +210,77 @@ void rt_shuffle(rt_job *rj, const ds_node *node, const ds_map *in, int32_t nin, 
                 int32_t nout);
 /* Appends the pairs of m to out (pair_size elements, in table order). */
 void rt_map_to_part(const ds_map *m, ds_part *out);
+
+/* ---- scratch.c: per-batch arrays kept across batches ---- */
+
+/* p, or a new block (p freed, contents not kept) when p, of *cap elements,
+ * has room for fewer than n elements of `size` bytes; never NULL. */
+void *rt_scratch(void *p, int64_t *cap, int64_t n, size_t size);
+
+/* ---- exchange.c: the shuffle of materialised streams ---- */
+
+/* An element routed by an exchange: its key's hash and its address in its
+ * input partition's buffer (not a copy). */
+typedef struct rt_ref {
+  uint64_t hash;
+  const char *elem;
+} rt_ref;
+
+/* One input stream of an exchange. The caller sets in, hash and elem_size;
+ * rt_exchange fills refs and start; the rest is its scratch. */
+typedef struct rt_exchange_side {
+  const rt_stream *in;             /* the input's partitions (part streams) */
+  uint64_t (*hash)(const void *);  /* of an element's start: a pair's key, or the element */
+  int64_t elem_size;
+  rt_ref *refs;                    /* out: output partition q is refs[start[q], start[q + 1]) */
+  int64_t *start;                  /* out: nout + 1 offsets */
+  uint64_t *hashes;                /* the elements' hashes, in input order */
+  int64_t *base;                   /* nin + 1: first element of each input partition */
+  int64_t *cursor;                 /* nin x nout: counts, then places */
+  int64_t cap_refs, cap_start, cap_hashes, cap_base, cap_cursor;
+} rt_exchange_side;
+
+/* Routes every element of each side to output partition
+ * rt_partition_of(hash, nout), in input order within each output partition,
+ * using the pool. References stay valid until the inputs change. */
+void rt_exchange(rt_job *rj, rt_exchange_side *sides, int nsides, int32_t nout);
+void rt_exchange_free(rt_exchange_side *s);
+
+/* ---- groups.c: the elements of one partition grouped by key ---- */
+
+typedef bool (*rt_eq_fn)(const void *, const void *);
+
+typedef struct rt_group {
+  const char *key;       /* the first element with this key (a pair starts with its key) */
+  int64_t start[2];      /* after rt_groups_build: its elements of side s are */
+  int64_t n[2];          /* order[s][start[s] .. start[s] + n[s]) */
+  bool mark;             /* false when made; free for the caller (matched, emitted) */
+} rt_group;
+
+/* A key table sized up front, kept across batches (zero-initialize it). */
+typedef struct rt_groups {
+  rt_group *groups;      /* ngroups groups, in the order their keys first appeared */
+  int64_t ngroups;
+  const char **order[2]; /* after rt_groups_build: each side's elements, group by group */
+  uint64_t *slots;       /* tag << 32 | group + 1; 0 is empty */
+  uint64_t mask;         /* slots in use - 1 */
+  int64_t max_keys;      /* groups the table was sized for */
+  uint32_t *gid;         /* rt_groups_build: each element's group */
+  int64_t cap_slots, cap_groups, cap_gid, cap_order[2];
+} rt_groups;
+
+/* Empties the table and sizes it for up to max_keys keys. */
+void rt_groups_reset(rt_groups *g, int64_t max_keys);
+/* The group of key (hash is its hash), made (*added) if it is new. */
+int64_t rt_groups_add(rt_groups *g, uint64_t hash, const char *key, rt_eq_fn eq, bool *added);
+/* The group of key, or -1. */
+int64_t rt_groups_find(const rt_groups *g, uint64_t hash, const char *key, rt_eq_fn eq);
+/* Resets the table and groups the elements of two sides (either may be
+ * empty): groups in order of first appearance, side a's elements first;
+ * each side's elements laid out group by group in input order. */
+void rt_groups_build(rt_groups *g, const rt_ref *a, int64_t na, const rt_ref *b, int64_t nb,
+                     rt_eq_fn eq);
+void rt_groups_free(rt_groups *g);
 
 /* ---- map.c: lookups the runtime needs besides ds_map_upsert ---- */
 
@@ -258,6 +344,145 @@ rt_pane *rt_winstore_add(rt_winstore *ws, int64_t t, int32_t nparts);
 /* Records that the slide at T was computed (for dropping panes later). */
 void rt_winstore_slid(rt_winstore *ws, int64_t t);
 void rt_winstore_free(rt_winstore *ws);
+
+/* ---- state_store.c: the keys and states a state operator keeps ---- */
+
+/* The header of one entry of a state store; the key follows at
+ * rt_state_store.key_off and the state at state_off. */
+typedef struct rt_state_entry {
+  uint64_t hash;          /* key->hash of the key: the stable hash checkpoints key by */
+  int64_t time;           /* batch time of the key's last update; RT_STATE_FREE: a free slot */
+  int64_t aux;            /* the operator's word (mapWithState: the key's timeout deadline);
+                           * in a free slot, the next free slot or -1 */
+  uint32_t key_bytes;     /* arena bytes the key's deep copy holds */
+  uint32_t state_bytes;   /* arena bytes the state's deep copy holds */
+} rt_state_entry;
+
+#define RT_STATE_FREE INT64_MIN
+enum { RT_STATE_PAGE = 1024 }; /* entries per page of a store */
+
+/* One partition's K -> (S, last update time). Entries live in pages and are
+ * numbered 0 .. nentries-1; a key keeps its number until it is removed or
+ * the store is compacted (rt_state_store_compact), which keeps the order of
+ * the live entries. Iterating the numbers in order is the store's stable
+ * order (what a checkpoint writes; inserting the entries in that order into
+ * an empty store gives the same order back). Keys and states are deep-copied
+ * into the store's arena; the memory of removed keys and replaced states is
+ * garbage until compaction copies the live entries into a fresh arena.
+ * Pointers into the store (keys, states, their strings) stay valid until the
+ * next rt_state_store_compact; an operator compacts only at the start of a
+ * batch, so its outputs of the previous batch may point into the store. */
+typedef struct rt_state_store {
+  const ds_type *key, *state;
+  int64_t key_off, state_off, entry_size; /* entry layout: header, key, state */
+  char **pages;           /* npages pages of RT_STATE_PAGE entries */
+  int64_t npages, cap_pages;
+  int64_t nentries;       /* numbers handed out: live entries and free slots */
+  int64_t nlive;          /* entries that hold a key */
+  int64_t free_head;      /* the free slot to reuse first, or -1 */
+  uint64_t *index;        /* linear probing: (entry + 1) << 32 | low half of the hash; 0 = empty */
+  int64_t index_cap;      /* slots of index, a power of two (0 before the first key) */
+  ds_arena arena;         /* deep copies of keys and states */
+  int64_t live_bytes;     /* arena bytes live entries hold (the rest is garbage) */
+  char *tmp;              /* entry_size bytes of scratch for compaction */
+} rt_state_store;
+
+void rt_state_store_init(rt_state_store *s, const ds_type *key, const ds_type *state);
+void rt_state_store_free(rt_state_store *s);
+/* Entry number i (0 <= i < nentries); its time is RT_STATE_FREE when free. */
+static inline rt_state_entry *rt_state_at(const rt_state_store *s, int64_t i) {
+  return (rt_state_entry *)(s->pages[i / RT_STATE_PAGE] + (i % RT_STATE_PAGE) * s->entry_size);
+}
+static inline void *rt_state_key(const rt_state_store *s, rt_state_entry *e) {
+  return (char *)e + s->key_off;
+}
+static inline void *rt_state_val(const rt_state_store *s, rt_state_entry *e) {
+  return (char *)e + s->state_off;
+}
+/* The number of the entry with this key, or -1. */
+int64_t rt_state_find(const rt_state_store *s, uint64_t hash, const void *key);
+/* Adds a key that is not in the store, with its state and time (both deep
+ * copied); returns its number. aux starts at 0. */
+int64_t rt_state_insert(rt_state_store *s, uint64_t hash, const void *key, const void *state,
+                        int64_t time);
+/* Replaces entry i's state with a deep copy of *state (nothing is copied
+ * when the two are bytewise equal). */
+void rt_state_set(rt_state_store *s, int64_t i, const void *state);
+/* Removes entry i: its slot is free and its arena bytes are garbage. */
+void rt_state_remove(rt_state_store *s, int64_t i);
+/* Reclaims memory when garbage exceeds the live data (arena bytes of removed
+ * keys and replaced states, or free slots); `force` compacts anyway. Live
+ * entries keep their order but may change numbers: returns whether any did. */
+bool rt_state_store_compact(rt_state_store *s, bool force);
+/* Bytes the store holds from malloc (pages, index, arena), for tests and metrics. */
+int64_t rt_state_store_bytes(const rt_state_store *s);
+/* Seeds n stores (partitions by rt_partition_of) from an `initial:` list
+ * of (K, S) pairs, struct { K; S; } in C layout, at `time`; a key listed
+ * twice keeps its last state. */
+void rt_state_seed(rt_state_store *stores, int32_t n, const ds_list *initial, int64_t time);
+
+/* ---- state_input.c: a state operator's new pairs, grouped by key ---- */
+
+/* The new values of one key in one batch. */
+typedef struct rt_state_group {
+  uint64_t hash;          /* key->hash of the key */
+  const void *key;        /* the key of its first pair (batch memory) */
+  ds_list values;         /* its values (shallow copies), in arrival order */
+} rt_state_group;
+
+typedef struct rt_state_route rt_state_route; /* internal to state_input.c */
+
+/* Routes a batch of pairs to the `nout` partitions that own their keys and
+ * groups them per key. Arrival order is the input's partitions in order,
+ * then their elements in order. */
+typedef struct rt_state_input {
+  const ds_type *key, *val;
+  int64_t val_offset, pair_size; /* the input pairs */
+  int32_t nout;
+  const rt_stream *in;    /* the batch being routed */
+  rt_state_route *routes; /* one per input partition, kept across batches */
+  int32_t cap_routes;
+  ds_map *groups;         /* nout scratch maps of (K, group number), kept across batches */
+  int64_t gid_off;        /* offset of the group number in those pairs */
+} rt_state_input;
+
+/* node's key/val/val_offset describe the pairs; pair_size is the input's elem->size. */
+void rt_state_input_init(rt_state_input *si, const ds_node *node, int64_t pair_size, int32_t nout);
+/* Hashes the batch's pairs and sorts each input partition's by output
+ * partition, keeping their order (in parallel; memory from the batch arenas). */
+void rt_state_input_route(rt_job *rj, rt_state_input *si, const rt_stream *in);
+/* For task q after routing: partition q's keys in order of first arrival,
+ * each with its values in arrival order; *ngroups of them, in ctx->arena. */
+rt_state_group *rt_state_input_groups(ds_ctx *ctx, rt_state_input *si, int32_t q, int64_t *ngroups);
+void rt_state_input_free(rt_state_input *si);
+
+/* ---- state_timeouts.c: when mapWithState's keys are due ---- */
+
+typedef struct rt_deadline {
+  int64_t at;             /* a key's deadline: last update + timeout */
+  int64_t entry;          /* its entry number in the partition's store */
+} rt_deadline;
+
+/* A min-heap of deadlines (ties by entry number). Stale items are allowed:
+ * their owner recognises them (mapWithState: the entry's aux is not `at`). */
+typedef struct rt_timeouts {
+  rt_deadline *heap;
+  int64_t n, cap;
+} rt_timeouts;
+
+void rt_timeouts_push(rt_timeouts *t, int64_t at, int64_t entry);
+/* Pops the earliest deadline into *d if it is <= now. */
+bool rt_timeouts_pop_due(rt_timeouts *t, int64_t now, rt_deadline *d);
+/* Empties it; then rt_timeouts_add items in any order and rt_timeouts_heapify. */
+void rt_timeouts_clear(rt_timeouts *t);
+void rt_timeouts_add(rt_timeouts *t, int64_t at, int64_t entry);
+void rt_timeouts_heapify(rt_timeouts *t);
+void rt_timeouts_free(rt_timeouts *t);
+
+/* ---- map_with_state.c: the stores stateSnapshots reads ---- */
+
+/* The per-partition stores of DS_MAP_WITH_STATE node `node` (*n of them). */
+rt_state_store *rt_map_with_state_stores(rt_job *rj, int node, int32_t *n);
 
 /* ---- log.c: messages on stderr ---- */
 

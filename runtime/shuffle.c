@@ -43,6 +43,40 @@ void rt_shuffle_partition(ds_ctx *ctx, const ds_node *node, const ds_map *in, in
   }
 }
 
+void rt_shuffle_stream(ds_ctx *ctx, const ds_node *node, rt_stream *in, ds_map *out, int32_t q, int32_t nout) {
+  if (in->nsplit != nout) {
+    rt_shuffle_partition(ctx, node, in->maps, in->nparts, out, q, nout);
+    return;
+  }
+  int64_t pair_size = node->elem->size, voff = node->val_offset;
+  bool (*key_eq)(const void *, const void *) = node->key->eq;
+  for (int32_t i = 0; i < in->nparts; i++) {
+    ds_map *m = &in->maps[i * in->nsplit + q];
+    if (m->len == 0)
+      continue;
+    if (out->len == 0 && out->pair_size == m->pair_size) {
+      ds_map tmp = *out;
+      *out = *m;
+      *m = tmp;
+      continue;
+    }
+    for (int64_t j = 0; j < m->cap; j++) {
+      uint64_t hash;
+      const char *pair = ds_map_entry(m, j, &hash);
+      if (!pair)
+        continue;
+      bool inserted;
+      char *slot = ds_map_upsert(out, hash, pair, key_eq, &inserted);
+      if (inserted) {
+        memcpy(slot, pair, (size_t)pair_size);
+      } else {
+        node->reduce(ctx, slot + voff, pair + voff);
+        rt_ctx_dropped(ctx);
+      }
+    }
+  }
+}
+
 typedef struct shuffle_task {
   const ds_node *node;
   const ds_map *in;

@@ -6,8 +6,10 @@
  * The executor runs it on the worker pool, one task per input partition,
  * so partition i of the output comes from partition i of the input and
  * element-wise operators keep the order of their input. DS_STAGE appends to
- * the output's ds_part i; DS_STAGE_COMBINE combines into its ds_map i (the
- * map side of a keyed reduce, whose pairs have the node's element type).
+ * the output's ds_part i; DS_STAGE_COMBINE combines into the `partitions`
+ * maps of input partition i, one per destination partition of the shuffle
+ * that follows (the map side of a keyed reduce, whose pairs have the node's
+ * element type).
  * Each task counts its input records in ctx->records_in.
  */
 #include "rt.h"
@@ -22,9 +24,13 @@ typedef struct stage_task {
 static void run_part(rt_job *rj, int i, void *arg, ds_ctx *ctx) {
   stage_task *t = arg;
   const ds_part *in = &t->in->parts[i];
-  void *sink = t->combine ? (void *)&t->out->maps[i] : (void *)&t->out->parts[i];
   ctx->records_in += in->n;
-  t->node->run(ctx, in, sink);
+  if (t->combine) {
+    ds_map_set set = {&t->out->maps[i * t->out->nsplit], t->out->nsplit};
+    t->node->run(ctx, in, &set);
+  } else {
+    t->node->run(ctx, in, &t->out->parts[i]);
+  }
 }
 
 static const char *stage_init(rt_job *rj, int node) {
@@ -43,9 +49,13 @@ static void stage_run(rt_job *rj, int node, const rt_batch *b) {
       .combine = n->kind == DS_STAGE_COMBINE,
   };
   int32_t nparts = t.in->nparts;
-  if (t.combine)
-    rt_stream_reset_maps(t.out, nparts, n->elem->size);
-  else
+  if (t.combine) {
+    /* Split by destination now, so the shuffle only merges. */
+    int32_t nsplit = rj->settings.partitions > 0 ? (int32_t)rj->settings.partitions : 1;
+    rt_stream_reset_maps(t.out, nparts * nsplit, n->elem->size);
+    t.out->nparts = nparts;
+    t.out->nsplit = nsplit;
+  } else
     rt_stream_reset(t.out, nparts);
   if (nparts > 0)
     rt_parallel(rj, nparts, run_part, &t);

@@ -89,8 +89,8 @@ typedef struct ds_type {
 
 /* A fused stage: the element-wise operators between two materialised
  * streams, as one loop over partition `in`. `sink` is the ds_part to append
- * to (DS_STAGE), or the ds_map to combine into (DS_STAGE_COMBINE: the map
- * side of reduceByKey and of the keyed window operators). */
+ * to (DS_STAGE), or the ds_map_set to combine into (DS_STAGE_COMBINE: the
+ * map side of reduceByKey and of the keyed window operators). */
 typedef void (*ds_stage_fn)(ds_ctx *ctx, const ds_part *in, void *sink);
 /* acc = f(acc, v), in place; v is an element (reduce) or a value (keyed). */
 typedef void (*ds_reduce_fn)(ds_ctx *ctx, void *acc, const void *v);
@@ -214,6 +214,14 @@ typedef struct ds_map {
   int64_t cap, len;
   int64_t pair_size, entry_size;
 } ds_map;
+
+/* The sink of a DS_STAGE_COMBINE: one map per destination partition; a pair
+ * goes to maps[rt_partition_of(hash, n)], so the shuffle after it only
+ * merges maps and never re-partitions. */
+typedef struct ds_map_set {
+  ds_map *maps;
+  int32_t n;
+} ds_map_set;
 
 void ds_map_init(ds_map *m, int64_t pair_size);
 void ds_map_clear(ds_map *m);      /* empties it, keeps the memory */
