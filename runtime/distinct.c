@@ -40,6 +40,8 @@ static void distinct_part(rt_job *rj, int q, void *arg, ds_ctx *ctx) {
   rt_eq_fn eq = n->elem->eq;
   for (int64_t j = 0; j < nin; j++) {
     bool added;
+    if (j + 16 < nin)
+      __builtin_prefetch(rt_groups_home(g, refs[j + 16].hash), 1);
     rt_groups_add(g, refs[j].hash, refs[j].elem, eq, &added);
     if (added)
       memcpy(out->data + out->n++ * size, refs[j].elem, (size_t)size);

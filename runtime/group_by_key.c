@@ -6,12 +6,12 @@
  * partition q groups its pairs by key (groups.c) and emits one element per
  * key, built by the generated node->make(ctx, out, &k, &values, NULL) where
  * values is a ds_list of the key's V values. The values of a partition are
- * copied into one contiguous array in the task's batch arena, group by
- * group, so each list is a slice of it and lives until the batch ends.
- * Within a group the values keep input order and groups come in the order
- * their keys first appear: §7 leaves both unspecified, but this makes the
- * output the same for the same input whatever the thread count. Keys and
- * values are copied shallowly (their strings point into the input).
+ * gathered into one contiguous array in the task's batch arena, key by key,
+ * so each list is a slice of it and lives until the batch ends. Within a
+ * group the values keep input order; groups come in key table order. §7
+ * leaves both unspecified, but the output is the same for the same input
+ * whatever the thread count. Keys and values are copied shallowly (their
+ * strings point into the input).
  */
 #include "rt.h"
 
@@ -38,21 +38,21 @@ static void gbk_part(rt_job *rj, int q, void *arg, ds_ctx *ctx) {
   int64_t first = x->start[q], nin = x->start[q + 1] - first;
   if (nin == 0)
     return;
-  rt_groups_build(g, x->refs + first, nin, NULL, 0, n->key->eq);
-  int64_t vsize = n->val->size, voff = n->val_offset, esize = n->elem->size;
+  int64_t vsize = n->val->size, esize = n->elem->size;
   char *vals = ds_arena_alloc(ctx->arena, (size_t)(nin * vsize));
   if (!vals)
     rt_fatal("out of memory (the groups of groupByKey, %lld values)", (long long)nin);
-  const char **order = g->order[0];
-  for (int64_t j = 0; j < nin; j++)
-    memcpy(vals + j * vsize, order[j] + voff, (size_t)vsize);
+  rt_group_side sides[2] = {{x->refs + first, nin, n->val_offset, vsize, vals}, {0}};
+  rt_groups_build(g, sides, n->key->eq);
   ds_part *out = &t->out->parts[q];
-  rt_part_reserve(out, g->ngroups, esize);
-  for (int64_t i = 0; i < g->ngroups; i++) {
-    const rt_group *gr = &g->groups[i];
-    ds_list list = {vals + gr->start[0] * vsize, gr->n[0]};
+  rt_part_reserve(out, g->len, esize);
+  for (int64_t i = 0; i < g->nslots; i++) {
+    const rt_slot *sl = &g->slots[i];
+    if (!sl->flags)
+      continue;
+    ds_list list = {vals + (int64_t)sl->start[0] * vsize, sl->n[0]};
     void *slot = ds_part_push(out, esize);
-    n->make(ctx, slot, gr->key, &list, NULL);
+    n->make(ctx, slot, sl->key, &list, NULL);
     if (rt_ctx_dropped(ctx))
       out->n--;
   }

@@ -7,11 +7,13 @@
  * numbers of partitions. One exchange routes both by key hash to the same
  * `partitions` output partitions (co-partitioned), then each output
  * partition is a hash join, as Spark's: the right side's pairs are grouped
- * by key (groups.c: a table sized up front, each key's values contiguous)
- * and the left side's pairs probe it in input order. For each left pair
- * (k, v), node->make(ctx, out, &k, &v, &w) runs for every w of k, so a key
- * with 2 v and 3 w gives 6 rows; a v without a w gives (k, v, NULL) for the
- * left and full outer joins. The right and full outer joins then emit
+ * by key (groups.c: a table sized up front, each key's W values gathered
+ * contiguously into the task's batch arena) and the left side's pairs probe
+ * it in input order, with the table's slots prefetched a few probes ahead
+ * (the probes are independent, so their cache misses overlap). For each
+ * left pair (k, v), node->make(ctx, out, &k, &v, &w) runs for every w of
+ * k, so a key with 2 v and 3 w gives 6 rows; a v without a w gives
+ * (k, v, NULL) for the left and full outer joins. The right and full outer joins then emit
  * (k, NULL, w) for the w of every key no left pair matched. cogroup groups
  * both sides in one table and calls make(ctx, out, &k, &vs, &ws) once per
  * key of either side, with ds_lists of the values copied contiguously into
@@ -19,8 +21,9 @@
  *
  * The order of the output is unspecified (§7); it is the same for the same
  * input whatever the thread count (left pairs in input order, then the
- * unmatched right keys in order of first appearance). Nothing is allocated
- * per record: the exchange and tables are reused from batch to batch.
+ * unmatched right keys in table order). Nothing is allocated per record:
+ * the exchange and tables are reused from batch to batch, values go to the
+ * batch arena in one block per partition.
  */
 #include "rt.h"
 
@@ -50,29 +53,31 @@ static inline void emit(ds_ctx *ctx, const ds_node *n, ds_part *out, const void 
   }
 }
 
-/* Copies the values at `off` of the side's elements (group by group) into
- * one array in the batch arena. */
-static char *gather(ds_ctx *ctx, const char *const *order, int64_t n, int64_t off, int64_t size) {
-  char *vals = ds_arena_alloc(ctx->arena, (size_t)(n * size));
-  if (!vals)
-    rt_fatal("out of memory (the groups of cogroup, %lld values)", (long long)n);
-  for (int64_t j = 0; j < n; j++)
-    memcpy(vals + j * size, order[j] + off, (size_t)size);
-  return vals;
+enum { PREFETCH = 16 };
+
+/* An array of n values of `size` bytes in the batch arena. */
+static char *values(ds_ctx *ctx, int64_t n, int64_t size) {
+  char *p = ds_arena_alloc(ctx->arena, (size_t)(n * size));
+  if (!p)
+    rt_fatal("out of memory (the values of a join, %lld of %lld bytes)", (long long)n,
+             (long long)size);
+  return p;
 }
 
 static void cogroup_part(ds_ctx *ctx, const ds_node *n, rt_groups *g, const rt_ref *a, int64_t na,
                          const rt_ref *b, int64_t nb, ds_part *out) {
-  rt_groups_build(g, a, na, b, nb, n->key->eq);
   int64_t vsize = n->val->size, wsize = n->val2->size;
-  char *vs = gather(ctx, (const char *const *)g->order[0], na, n->val_offset, vsize);
-  char *ws = gather(ctx, (const char *const *)g->order[1], nb, n->val_offset2, wsize);
-  rt_part_reserve(out, g->ngroups, n->elem->size);
-  for (int64_t i = 0; i < g->ngroups; i++) {
-    const rt_group *gr = &g->groups[i];
-    ds_list lv = {gr->n[0] ? vs + gr->start[0] * vsize : NULL, gr->n[0]};
-    ds_list lw = {gr->n[1] ? ws + gr->start[1] * wsize : NULL, gr->n[1]};
-    emit(ctx, n, out, gr->key, &lv, &lw);
+  char *vs = values(ctx, na, vsize), *ws = values(ctx, nb, wsize);
+  rt_group_side sides[2] = {{a, na, n->val_offset, vsize, vs}, {b, nb, n->val_offset2, wsize, ws}};
+  rt_groups_build(g, sides, n->key->eq);
+  rt_part_reserve(out, g->len, n->elem->size);
+  for (int64_t i = 0; i < g->nslots; i++) {
+    const rt_slot *sl = &g->slots[i];
+    if (!sl->flags)
+      continue;
+    ds_list lv = {sl->n[0] ? vs + (int64_t)sl->start[0] * vsize : NULL, sl->n[0]};
+    ds_list lw = {sl->n[1] ? ws + (int64_t)sl->start[1] * wsize : NULL, sl->n[1]};
+    emit(ctx, n, out, sl->key, &lv, &lw);
   }
 }
 
@@ -91,36 +96,46 @@ static void join_part(rt_job *rj, int q, void *arg, ds_ctx *ctx) {
   }
   bool keep_left = n->kind == DS_LEFT_OUTER_JOIN || n->kind == DS_FULL_OUTER_JOIN;
   bool keep_right = n->kind == DS_RIGHT_OUTER_JOIN || n->kind == DS_FULL_OUTER_JOIN;
-  if (nb == 0 && !keep_left)
+  if ((nb == 0 && !keep_left) || (na == 0 && !keep_right))
     return;
-  if (na == 0 && !keep_right)
-    return;
-  rt_groups_build(g, NULL, 0, b, nb, n->key->eq);
-  const char *const *ws = (const char *const *)g->order[1];
-  int64_t voff = n->val_offset, woff = n->val_offset2;
+  /* The right side's values, gathered key by key. */
+  int64_t wsize = n->val2->size, voff = n->val_offset;
+  char *ws = values(ctx, nb, wsize);
+  rt_group_side sides[2] = {{0}, {b, nb, n->val_offset2, wsize, ws}};
+  rt_groups_build(g, sides, n->key->eq);
   rt_eq_fn eq = n->key->eq;
-  rt_part_reserve(out, keep_left ? na : na < nb ? na : nb, n->elem->size);
+  rt_part_reserve(out, keep_left || na < nb ? na : nb, n->elem->size);
+  /* The left side probes in input order. Slots are prefetched PREFETCH
+   * probes ahead; halfway there, the key and values a slot points at. */
   for (int64_t j = 0; j < na; j++) {
+    if (j + PREFETCH < na)
+      __builtin_prefetch(rt_groups_home(g, a[j + PREFETCH].hash));
+    if (j + PREFETCH / 2 < na) {
+      const rt_slot *h = rt_groups_home(g, a[j + PREFETCH / 2].hash);
+      __builtin_prefetch(h->key);
+      __builtin_prefetch(ws + (int64_t)h->start[1] * wsize);
+    }
     const char *pair = a[j].elem;
-    int64_t id = nb ? rt_groups_find(g, a[j].hash, pair, eq) : -1;
-    if (id < 0) {
+    rt_slot *sl = nb ? (rt_slot *)rt_groups_find(g, a[j].hash, pair, eq) : NULL;
+    if (!sl) {
       if (keep_left)
         emit(ctx, n, out, pair, pair + voff, NULL);
       continue;
     }
-    rt_group *gr = &g->groups[id];
-    gr->mark = true;
-    for (int64_t k = gr->start[1], end = k + gr->n[1]; k < end; k++)
-      emit(ctx, n, out, pair, pair + voff, ws[k] + woff);
+    sl->flags |= RT_SLOT_MARK;
+    const char *w = ws + (int64_t)sl->start[1] * wsize;
+    for (uint32_t k = 0; k < sl->n[1]; k++, w += wsize)
+      emit(ctx, n, out, pair, pair + voff, w);
   }
   if (!keep_right)
     return;
-  for (int64_t i = 0; i < g->ngroups; i++) {
-    const rt_group *gr = &g->groups[i];
-    if (gr->mark)
+  for (int64_t i = 0; i < g->nslots; i++) {
+    const rt_slot *sl = &g->slots[i];
+    if (!sl->flags || (sl->flags & RT_SLOT_MARK))
       continue;
-    for (int64_t k = gr->start[1], end = k + gr->n[1]; k < end; k++)
-      emit(ctx, n, out, ws[k], NULL, ws[k] + woff);
+    const char *w = ws + (int64_t)sl->start[1] * wsize;
+    for (uint32_t k = 0; k < sl->n[1]; k++, w += wsize)
+      emit(ctx, n, out, sl->key, NULL, w);
   }
 }
 

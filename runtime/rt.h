@@ -250,36 +250,64 @@ void rt_exchange_free(rt_exchange_side *s);
 
 typedef bool (*rt_eq_fn)(const void *, const void *);
 
-typedef struct rt_group {
-  const char *key;       /* the first element with this key (a pair starts with its key) */
-  int64_t start[2];      /* after rt_groups_build: its elements of side s are */
-  int64_t n[2];          /* order[s][start[s] .. start[s] + n[s]) */
-  bool mark;             /* false when made; free for the caller (matched, emitted) */
-} rt_group;
+enum { RT_SLOT_USED = 1, RT_SLOT_MARK = 2 };
 
-/* A key table sized up front, kept across batches (zero-initialize it). */
+/* One key of a key table: its slot is its group. */
+typedef struct rt_slot {
+  uint32_t tag;          /* the high half of the key's hash */
+  uint32_t flags;        /* RT_SLOT_USED; RT_SLOT_MARK is free for the caller (cleared by reset) */
+  uint32_t n[2];         /* elements of each side with this key */
+  uint32_t start[2];     /* after rt_groups_build: where they were gathered, in elements */
+  const char *key;       /* the first element with this key (a pair starts with its key) */
+} rt_slot;
+
+/* A key table sized up front for one partition and kept across batches
+ * (zero-initialize it). Slots are visited in table order: the order of
+ * the groups is unspecified but the same for the same input. */
 typedef struct rt_groups {
-  rt_group *groups;      /* ngroups groups, in the order their keys first appeared */
-  int64_t ngroups;
-  const char **order[2]; /* after rt_groups_build: each side's elements, group by group */
-  uint64_t *slots;       /* tag << 32 | group + 1; 0 is empty */
-  uint64_t mask;         /* slots in use - 1 */
-  int64_t max_keys;      /* groups the table was sized for */
-  uint32_t *gid;         /* rt_groups_build: each element's group */
-  int64_t cap_slots, cap_groups, cap_gid, cap_order[2];
+  rt_slot *slots;        /* nslots slots, linear probing */
+  uint64_t mask;         /* nslots - 1 */
+  int64_t nslots, len;   /* slots in use this batch; keys in the table */
+  int64_t max_keys;      /* keys the table was sized for */
+  uint32_t *where;       /* rt_groups_build: each element's slot */
+  int64_t cap_slots, cap_where;
 } rt_groups;
 
-/* Empties the table and sizes it for up to max_keys keys. */
+/* Empties the table and sizes it for up to max_keys keys (< 2^32). */
 void rt_groups_reset(rt_groups *g, int64_t max_keys);
-/* The group of key (hash is its hash), made (*added) if it is new. */
-int64_t rt_groups_add(rt_groups *g, uint64_t hash, const char *key, rt_eq_fn eq, bool *added);
-/* The group of key, or -1. */
-int64_t rt_groups_find(const rt_groups *g, uint64_t hash, const char *key, rt_eq_fn eq);
-/* Resets the table and groups the elements of two sides (either may be
- * empty): groups in order of first appearance, side a's elements first;
- * each side's elements laid out group by group in input order. */
-void rt_groups_build(rt_groups *g, const rt_ref *a, int64_t na, const rt_ref *b, int64_t nb,
-                     rt_eq_fn eq);
+/* The slot of key (hash is its hash), made (*added) if the key is new. */
+rt_slot *rt_groups_add(rt_groups *g, uint64_t hash, const char *key, rt_eq_fn eq, bool *added);
+/* The slot of key, or NULL. */
+static inline const rt_slot *rt_groups_find(const rt_groups *g, uint64_t hash, const char *key,
+                                            rt_eq_fn eq) {
+  uint32_t tag = (uint32_t)(hash >> 32);
+  for (uint64_t i = hash & g->mask;; i = (i + 1) & g->mask) {
+    const rt_slot *s = &g->slots[i];
+    if (!s->flags)
+      return NULL;
+    if (s->tag == tag && eq(key, s->key))
+      return s;
+  }
+}
+/* Where a lookup of hash starts (to prefetch it). */
+static inline const rt_slot *rt_groups_home(const rt_groups *g, uint64_t hash) {
+  return &g->slots[hash & g->mask];
+}
+
+/* One side of rt_groups_build: its elements, and where to gather `size`
+ * bytes at `off` of each (a pair's value, say), key by key in input order
+ * within a key: out must hold n * size bytes. out NULL gathers nothing. */
+typedef struct rt_group_side {
+  const rt_ref *refs;
+  int64_t n;
+  int64_t off, size;
+  char *out;
+} rt_group_side;
+
+/* Resets the table and groups the elements of both sides by key (either may
+ * be empty): afterwards each used slot has n[s] elements of side s, whose
+ * gathered bytes are at sides[s].out + start[s] * size. */
+void rt_groups_build(rt_groups *g, const rt_group_side sides[2], rt_eq_fn eq);
 void rt_groups_free(rt_groups *g);
 
 /* ---- map.c: lookups the runtime needs besides ds_map_upsert ---- */
@@ -385,6 +413,8 @@ typedef struct rt_state_store {
   ds_arena arena;         /* deep copies of keys and states */
   int64_t live_bytes;     /* arena bytes live entries hold (the rest is garbage) */
   char *tmp;              /* entry_size bytes of scratch for compaction */
+  int64_t min_garbage;    /* compact for garbage only past this many bytes (tests lower it) */
+  int64_t min_holes;      /* compact for free slots only past this many (tests lower it) */
 } rt_state_store;
 
 void rt_state_store_init(rt_state_store *s, const ds_type *key, const ds_type *state);
@@ -442,8 +472,6 @@ typedef struct rt_state_input {
   const rt_stream *in;    /* the batch being routed */
   rt_state_route *routes; /* one per input partition, kept across batches */
   int32_t cap_routes;
-  ds_map *groups;         /* nout scratch maps of (K, group number), kept across batches */
-  int64_t gid_off;        /* offset of the group number in those pairs */
 } rt_state_input;
 
 /* node's key/val/val_offset describe the pairs; pair_size is the input's elem->size. */
@@ -479,10 +507,15 @@ void rt_timeouts_add(rt_timeouts *t, int64_t at, int64_t entry);
 void rt_timeouts_heapify(rt_timeouts *t);
 void rt_timeouts_free(rt_timeouts *t);
 
-/* ---- map_with_state.c: the stores stateSnapshots reads ---- */
+/* ---- map_with_state.c: the stores stateSnapshots (and checkpoints) read ---- */
 
 /* The per-partition stores of DS_MAP_WITH_STATE node `node` (*n of them). */
 rt_state_store *rt_map_with_state_stores(rt_job *rj, int node, int32_t *n);
+
+/* ---- update_state.c ---- */
+
+/* The per-partition stores of DS_UPDATE_STATE_BY_KEY node `node` (*n of them). */
+rt_state_store *rt_update_state_stores(rt_job *rj, int node, int32_t *n);
 
 /* ---- log.c: messages on stderr ---- */
 
