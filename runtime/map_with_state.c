@@ -60,8 +60,8 @@ static void rebuild_timeouts(rt_state_store *s, rt_timeouts *t) {
 }
 
 /* Runs f over one key's new values. */
-static void map_key(ds_ctx *ctx, const ds_node *n, mws_state *st, int32_t q, const rt_state_group *g,
-                    ds_part *out, int64_t time) {
+static void map_key(ds_ctx *ctx, const ds_node *n, mws_state *st, int32_t q,
+                    const rt_state_group *g, ds_part *out, int64_t time) {
   rt_state_store *s = &st->stores[q];
   int64_t ssize = n->state->size, esize = n->elem->size, vsize = n->val->size;
   char *state = st->scratch + 2 * q * st->stride, *backup = state + st->stride;

@@ -10,12 +10,13 @@
  * it walks the slices of q, input partitions in order, which is the
  * arrival order the operators promise (input partitions in order, then
  * their elements in order), and gives every key a group number in order of
- * first arrival (a scratch ds_map per output partition), then lays each
- * group's values out contiguously in arrival order: a ds_list of V, what
- * updateStateByKey's function takes and the order mapWithState's function
- * runs in. Work is linear in the batch; the per-element data (hashes,
- * element numbers, group numbers, values) lives in the batch arenas, so
- * nothing here allocates per record and nothing outlives the batch.
+ * first arrival (an open-addressing table of 8-byte slots sized to the
+ * batch), then lays each group's values out contiguously in arrival order:
+ * a ds_list of V, what updateStateByKey's function takes and the order
+ * mapWithState's function runs in. Work is linear in the batch; the per-element data (hashes,
+ * element numbers, the table, groups, values) lives in the batch arenas, so
+ * nothing here allocates per record and nothing outlives the batch (a big
+ * batch leaves no oversized table behind to slow the next ones).
  * Pairs and values are shallow copies: their strings point into the input.
  */
 #include "rt.h"
@@ -36,19 +37,9 @@ void rt_state_input_init(rt_state_input *si, const ds_node *node, int64_t pair_s
   si->val_offset = node->val_offset;
   si->pair_size = pair_size;
   si->nout = nout;
-  si->gid_off = (node->key->size + 7) & ~(int64_t)7;
-  si->groups = calloc((size_t)nout, sizeof *si->groups);
-  if (!si->groups)
-    rt_fatal("out of memory (state operator)");
-  for (int32_t q = 0; q < nout; q++)
-    ds_map_init(&si->groups[q], si->gid_off + 8);
 }
 
 void rt_state_input_free(rt_state_input *si) {
-  if (si->groups)
-    for (int32_t q = 0; q < si->nout; q++)
-      ds_map_free(&si->groups[q]);
-  free(si->groups);
   free(si->routes);
   memset(si, 0, sizeof *si);
 }
@@ -129,40 +120,49 @@ static bool next_pair(pair_iter *it, const char **pair, uint64_t *hash) {
   return false;
 }
 
-rt_state_group *rt_state_input_groups(ds_ctx *ctx, rt_state_input *si, int32_t q, int64_t *ngroups) {
+rt_state_group *rt_state_input_groups(ds_ctx *ctx, rt_state_input *si, int32_t q,
+                                      int64_t *ngroups) {
   int64_t m = 0;
   for (int32_t i = 0; i < si->in->nparts; i++)
     m += si->routes[i].start[q + 1] - si->routes[i].start[q];
   *ngroups = 0;
   if (m == 0)
     return NULL;
-  /* Group numbers in order of first arrival. */
-  ds_map *map = &si->groups[q];
-  ds_map_clear(map);
-  int64_t *gids = batch_alloc(ctx, m * 8);
+  if (m > INT32_MAX)
+    rt_fatal("a partition of %lld pairs is too large for a state operator", (long long)m);
+  /* Group numbers in order of first arrival, through a table of
+   * (group + 1) << 32 | low half of the hash, at most half full. */
+  int64_t cap = 16;
+  while (cap < 2 * m)
+    cap *= 2;
+  uint64_t *table = batch_alloc(ctx, cap * 8), mask = (uint64_t)cap - 1;
+  memset(table, 0, (size_t)cap * 8);
+  rt_state_group *groups = batch_alloc(ctx, m * (int64_t)sizeof *groups);
+  int32_t *gids = batch_alloc(ctx, m * 4);
   int64_t e = 0, ng = 0;
   const char *pair;
   uint64_t hash;
   for (pair_iter it = pairs_of(si, q); next_pair(&it, &pair, &hash);) {
-    bool inserted;
-    char *slot = ds_map_upsert(map, hash, pair, si->key->eq, &inserted);
-    if (inserted) {
-      memcpy(slot, pair, (size_t)si->key->size);
-      *(int64_t *)(slot + si->gid_off) = ng++;
+    uint64_t half = hash & 0xffffffffu, i = hash & mask;
+    int64_t g = -1;
+    for (; table[i]; i = (i + 1) & mask) {
+      if ((table[i] & 0xffffffffu) != half)
+        continue;
+      int64_t c = (int64_t)(table[i] >> 32) - 1;
+      if (groups[c].hash == hash && si->key->eq(pair, groups[c].key)) {
+        g = c;
+        break;
+      }
     }
-    gids[e++] = *(int64_t *)(slot + si->gid_off);
-  }
-  /* Counts, then each group's slice of one array of values. */
-  rt_state_group *groups = batch_alloc(ctx, ng * (int64_t)sizeof *groups);
-  memset(groups, 0, (size_t)ng * sizeof *groups);
-  e = 0;
-  for (pair_iter it = pairs_of(si, q); next_pair(&it, &pair, &hash);) {
-    rt_state_group *g = &groups[gids[e++]];
-    if (g->values.len++ == 0) {
-      g->hash = hash;
-      g->key = pair;
+    if (g < 0) {
+      g = ng++;
+      table[i] = (uint64_t)(g + 1) << 32 | half;
+      groups[g] = (rt_state_group){.hash = hash, .key = pair};
     }
+    groups[g].values.len++;
+    gids[e++] = (int32_t)g;
   }
+  /* Each group's slice of one array of values, filled in arrival order. */
   int64_t vsize = si->val->size;
   char *vals = batch_alloc(ctx, m * vsize);
   int64_t off = 0;

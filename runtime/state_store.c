@@ -48,6 +48,8 @@ void rt_state_store_init(rt_state_store *s, const ds_type *key, const ds_type *s
   int64_t a = key->align > state->align ? key->align : state->align;
   s->entry_size = align_up(s->state_off + state->size, a > 8 ? a : 8);
   s->free_head = -1;
+  s->min_garbage = MIN_GARBAGE;
+  s->min_holes = RT_STATE_PAGE;
   ds_arena_init(&s->arena, NULL, NULL);
   s->tmp = malloc((size_t)s->entry_size);
   if (!s->tmp)
@@ -167,7 +169,8 @@ static int64_t take_slot(rt_state_store *s) {
     }
     s->pages[s->npages] = malloc((size_t)(RT_STATE_PAGE * s->entry_size));
     if (!s->pages[s->npages])
-      rt_fatal("out of memory (a state page of %lld bytes)", (long long)(RT_STATE_PAGE * s->entry_size));
+      rt_fatal("out of memory (a state page of %lld bytes)",
+               (long long)(RT_STATE_PAGE * s->entry_size));
     s->npages++;
   }
   s->nentries++;
@@ -234,8 +237,8 @@ void rt_state_remove(rt_state_store *s, int64_t i) {
 bool rt_state_store_compact(rt_state_store *s, bool force) {
   int64_t garbage = (int64_t)ds_arena_bytes(&s->arena) - s->live_bytes;
   int64_t holes = s->nentries - s->nlive;
-  bool arena = garbage > s->live_bytes && garbage >= MIN_GARBAGE;
-  bool slots = holes > s->nlive && holes >= RT_STATE_PAGE;
+  bool arena = garbage > s->live_bytes && garbage >= s->min_garbage;
+  bool slots = holes > s->nlive && holes >= s->min_holes;
   if (!force && !arena && !slots)
     return false;
   bool deep = s->key->copy || s->state->copy;

@@ -151,4 +151,10 @@ static void usk_free(rt_job *rj, int node) {
   rj->state[node] = NULL;
 }
 
+rt_state_store *rt_update_state_stores(rt_job *rj, int node, int32_t *n) {
+  usk_state *st = rj->state[node];
+  *n = st ? st->nout : 0;
+  return st ? st->stores : NULL;
+}
+
 const rt_exec rt_exec_update_state_by_key = {.init = usk_init, .run = usk_run, .free = usk_free};
