@@ -63,9 +63,11 @@ def main():
         cells.append(fmt(med(w, "dsc-build", 0), ".2f"))
         print("| " + " | ".join(cells) + " |")
 
-    print("\nWall time in seconds, median (min-max), and CPU seconds (user+sys, median):\n")
-    print("| workload | baseline | job 1T | job NT | cpu baseline | cpu 1T | cpu NT |")
-    print("|---|---|---|---|---|---|---|")
+    print("\nWall time in seconds, median (min-max), CPU seconds (user+sys, median), and the ratios\n"
+          "from the fastest run of each (less sensitive to other processes taking a core):\n")
+    print("| workload | baseline | job 1T | job NT | cpu baseline | cpu 1T | cpu NT "
+          "| 1T / baseline (min) | NT / 1T (min) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for w in workloads:
         cells = [w]
         for v in ("baseline", "job-1T", "job-NT"):
@@ -73,6 +75,11 @@ def main():
             cells.append(f"{statistics.median(xs):.2f} ({min(xs):.2f}-{max(xs):.2f})" if xs else "-")
         for v in ("baseline", "job-1T", "job-NT"):
             cells.append(fmt(med(w, v, 1), ".2f"))
+        mins = {v: min((r[0] for r in runs.get((w, v), [])), default=None)
+                for v in ("baseline", "job-1T", "job-NT")}
+        b, one, n = mins["baseline"], mins["job-1T"], mins["job-NT"]
+        cells.append(fmt(b / one if b and one else None, ".2f"))
+        cells.append(fmt(one / n if one and n else None, ".2f"))
         print("| " + " | ".join(cells) + " |")
 
     print("\nFor context, RESULTS.md (B1, 1 GiB, same machine type, other data generator):\n")

@@ -11,8 +11,10 @@
 # working directory, where data/access.log links to the log being read),
 # data/results-*.tsv (raw runs) and data/results-*.md (the tables).
 #
-# usage: bench/run.sh [-r REPS] [-w "wordcount per_ip ..."] [-s 1G|100M] [-C] [-T]
+# usage: bench/run.sh [-r REPS] [-w "wordcount per_ip ..."] [-s 1G|100M] [-g REV] [-C] [-T]
 #   -r REPS  repetitions of each timed run (default 3; the tables show medians)
+#   -g REV   build dsc from git revision REV (git archive into data/src-REV)
+#            instead of the working tree, e.g. when others' edits are half done
 #   -w LIST  workloads (default: wordcount per_ip tumble_url slide_url)
 #   -s SIZE  log to time on: 1G (default) or 100M
 #   -C       skip the output checks
@@ -24,14 +26,16 @@ workloads="wordcount per_ip tumble_url slide_url"
 size=1G
 do_check=1
 do_time=1
-while getopts "r:w:s:CTh" opt; do
+rev=
+while getopts "r:w:s:g:CTh" opt; do
   case $opt in
     r) reps=$OPTARG ;;
     w) workloads=$OPTARG ;;
     s) size=$OPTARG ;;
+    g) rev=$OPTARG ;;
     C) do_check=0 ;;
     T) do_time=0 ;;
-    *) sed -n '2,20p' "$0"; exit 2 ;;
+    *) sed -n '2,22p' "$0"; exit 2 ;;
   esac
 done
 case $size in 1G|100M) ;; *) echo "run.sh: -s takes 1G or 100M" >&2; exit 2 ;; esac
@@ -41,16 +45,32 @@ root=$(dirname "$bench")
 data=$bench/data
 bin=$data/bin
 work=$data/work
-build=$root/build-bench
 threads=$(nproc)
 mkdir -p "$bin" "$work/data"
+
+# The source tree dsc is built from: the working tree, or a git revision.
+src=$root
+build=$root/build-bench
+if [ -n "$rev" ]; then
+  sha=$(git -C "$root" rev-parse --short "$rev^{commit}")
+  src=$data/src-$sha
+  build=$data/build-$sha
+  if [ ! -d "$src" ]; then
+    rm -rf "$src.tmp" && mkdir -p "$src.tmp"
+    git -C "$root" archive "$sha" | tar -x -C "$src.tmp"
+    mv "$src.tmp" "$src"
+  fi
+  version="$sha (git archive of $rev)"
+else
+  version="$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- compiler runtime stdlib || echo ' + uncommitted changes in compiler/ runtime/ stdlib/')"
+fi
 
 log() { printf '== %s\n' "$*" >&2; }
 
 # ---- build ------------------------------------------------------------------
 # Others edit the compiler and runtime while this runs: retry a broken build.
 log "building dsc (Release) in $build"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 for attempt in 1 2 3; do
   if cmake --build "$build" -j"$threads" --target dsc ds_rt ds_builtins_bc >"$data/build.log" 2>&1; then
     break
@@ -127,11 +147,16 @@ if [ "$do_check" = 1 ]; then
   mkdir -p "$data/check"
   status=0
   for w in $workloads; do
-    "$bin/base_$w" "$data/access_100M.log" >"$data/check/base_$w.txt" 2>>"$data/stderr.log"
+    "$bin/base_$w" "$data/access_100M.log" >"$data/check/base_$w.txt" 2>>"$data/stderr.log" ||
+      { echo "run.sh: base_$w failed" >&2; exit 1; }
     for cfg in "1T:--set threads=1 --set partitions=1" "NT:--set threads=$threads"; do
       use_log "$data/access_100M.log"
       # shellcheck disable=SC2086  # the settings are words on purpose
-      (cd "$work" && "$bin/job_$w" --quiet ${cfg#*:}) 2>>"$data/stderr.log"
+      if ! (cd "$work" && "$bin/job_$w" --quiet ${cfg#*:}) 2>>"$data/stderr.log"; then
+        echo "run.sh: job_$w ${cfg#*:} failed:" >&2
+        tail -5 "$data/stderr.log" >&2
+        exit 1
+      fi
       printf '%-3s ' "${cfg%%:*}"
       python3 "$bench/check.py" "$w" "$data/check/base_$w.txt" "$work/out/$w" || status=1
     done
@@ -162,7 +187,7 @@ bytes=$(stat -c %s "$data/access_$size.log")
 lines=$(wc -l <"$data/access_$size.log")
 {
   echo "dstream benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), log data/access_$size.log"
-  echo "dsc: $(cd "$root" && git rev-parse --short HEAD)$(cd "$root" && git diff --quiet HEAD -- compiler runtime stdlib || echo ' + uncommitted changes'); job NT = --set threads=$threads"
+  echo "dsc: $version; job 1T = --set threads=1 --set partitions=1, job NT = --set threads=$threads (partitions default to the cores)"
   echo
   python3 "$bench/report.py" "$results" "$bytes" "$lines"
 } | tee "${results%.tsv}.md"
