@@ -91,6 +91,7 @@ LLVMValueRef gen_ds_type(Gen *g, Type *t);   /* pointer to the ds_type constant 
 LLVMValueRef gen_values_eq(Gen *g, Type *t, LLVMValueRef x, LLVMValueRef y);
 LLVMValueRef gen_values_cmp(Gen *g, Type *t, LLVMValueRef x, LLVMValueRef y); /* i32 */
 int64_t gen_sizeof(Gen *g, Type *t);
+bool gen_has_pointers(Type *t); /* holds strings or lists (memory outside the value) */
 
 /* gen_expr.c */
 LLVMValueRef gen_expr(Gen *g, Expr *e);
@@ -117,6 +118,8 @@ typedef struct GenLoop {
 } GenLoop;
 void gen_loop_begin(Gen *g, GenLoop *l, LLVMValueRef ptr, LLVMValueRef n, Type *elem_ty);
 void gen_loop_end(Gen *g, GenLoop *l); /* closes the body; the builder continues after the loop */
+void gen_loop_next(Gen *g, GenLoop *l);  /* ends the body and moves to the `next` block ... */
+void gen_loop_close(Gen *g, GenLoop *l); /* ... then closes the loop (gen_loop_end = both) */
 LLVMBasicBlockRef gen_block(Gen *g, const char *name);
 void gen_begin_fn(Gen *g, GenFn *f, LLVMValueRef fn);
 void gen_end_fn(Gen *g, GenFn *f, LLVMTypeRef ret);

@@ -295,9 +295,17 @@ void gen_loop_begin(Gen *g, GenLoop *l, LLVMValueRef ptr, LLVMValueRef n, Type *
   LLVMAddIncoming(l->i, &zero, &pre, 1);
 }
 
-void gen_loop_end(Gen *g, GenLoop *l) {
+void gen_loop_next(Gen *g, GenLoop *l) {
   LLVMBuildBr(g->b, l->next);
   LLVMPositionBuilderAtEnd(g->b, l->next);
+}
+
+void gen_loop_end(Gen *g, GenLoop *l) {
+  gen_loop_next(g, l);
+  gen_loop_close(g, l);
+}
+
+void gen_loop_close(Gen *g, GenLoop *l) {
   LLVMValueRef inc = LLVMBuildAdd(g->b, l->i, i64c(g, 1), "");
   LLVMAddIncoming(l->i, &inc, &l->next, 1);
   LLVMBuildBr(g->b, l->head);

@@ -347,7 +347,7 @@ static void emit_sink(StageGen *sg, LLVMValueRef v) {
   LLVMValueRef maps = LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildStructGEP2(g->b, set_t, sg->sink, 0, ""), "maps");
   LLVMValueRef nmaps = LLVMBuildLoad2(g->b, g->t_i32, LLVMBuildStructGEP2(g->b, set_t, sg->sink, 1, ""), "nmaps");
   LLVMValueRef q = LLVMBuildURem(g->b, LLVMBuildLShr(g->b, h, i64c(g, 32), ""), LLVMBuildZExt(g->b, nmaps, g->t_i64, ""), "q");
-  LLVMValueRef off = LLVMBuildMul(g->b, q, i64c(g, 48 /* sizeof(ds_map) */), "");
+  LLVMValueRef off = LLVMBuildMul(g->b, q, i64c(g, 56 /* sizeof(ds_map), asserted in map.c */), "");
   LLVMValueRef map = LLVMBuildGEP2(g->b, g->t_i8, maps, &off, 1, "map");
   LLVMValueRef inserted = gen_entry_alloca(g, g->t_i8, "inserted");
   LLVMValueRef uargs[5] = {map, h, tmp, gen_eq_fn(g, sg->key), inserted};
@@ -357,6 +357,14 @@ static void emit_sink(StageGen *sg, LLVMValueRef v) {
   LLVMBuildCondBr(g->b, ins, bnew, bold);
   LLVMPositionBuilderAtEnd(g->b, bnew);
   LLVMBuildStore(g->b, v, slot);
+  if (gen_has_pointers(sg->key)) {
+    /* A new key's strings move into the map's store: compact, and they
+     * outlive the record (whose allocations a stage may release). */
+    LLVMValueRef store = gen_call(g, "ds_map_store", g->t_ptr, &map, 1);
+    LLVMValueRef cargs[3] = {slot, slot, store};
+    LLVMValueRef cf = gen_copy_fn(g, sg->key);
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(cf), cf, cargs, 3, "");
+  }
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, bold);
   LLVMValueRef voff = i64c(g, (int64_t)LLVMOffsetOfElement(g->td, ty, 1));
@@ -473,11 +481,25 @@ static LLVMValueRef gen_stage_fn(StageGen *sg, Type *in_elem) {
   LLVMTypeRef part_t = LLVMStructTypeInContext(g->ctx, (LLVMTypeRef[]){g->t_ptr, g->t_i64, g->t_i64}, 3, 0);
   LLVMValueRef data = LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildStructGEP2(g->b, part_t, in, 0, ""), "data");
   LLVMValueRef n = LLVMBuildLoad2(g->b, g->t_i64, LLVMBuildStructGEP2(g->b, part_t, in, 1, ""), "n");
+  /* In a combine stage whose values hold no strings nothing a record
+   * allocates outlives it (keys are copied into the map's store): release it
+   * after each record, so memory does not grow with the batch. */
+  bool release = sg->combine && !gen_has_pointers(sg->val);
+  LLVMValueRef mark = release ? gen_entry_alloca(g, LLVMArrayType2(g->t_i64, 3), "mark") : NULL;
   GenLoop l;
   gen_loop_begin(g, &l, data, n, in_elem);
+  if (release) {
+    LLVMValueRef margs[2] = {g->cur->ctx, mark};
+    gen_call(g, "dsg_arena_mark", g->t_void, margs, 2);
+  }
   g->cur->fail = drop_block(g, l.next);
   emit_chain(sg, 0, l.elem, in_elem);
-  gen_loop_end(g, &l);
+  gen_loop_next(g, &l);
+  if (release) {
+    LLVMValueRef margs[2] = {g->cur->ctx, mark};
+    gen_call(g, "dsg_arena_release", g->t_void, margs, 2);
+  }
+  gen_loop_close(g, &l);
   LLVMBuildRetVoid(g->b);
   fn_end(g, &s);
   return fn;

@@ -98,6 +98,15 @@ typedef struct Helper {
 } Helper;
 
 static LLVMValueRef helper_begin(Gen *g, Helper *h, const char *name, LLVMTypeRef ret,
+                                 LLVMTypeRef *params, int n);
+
+/* Hashing and comparing keys run per record in the fused loops: inline them. */
+static void always_inline(Gen *g, LLVMValueRef fn) {
+  LLVMAddAttributeAtIndex(fn, (unsigned)LLVMAttributeFunctionIndex,
+                          LLVMCreateEnumAttribute(g->ctx, LLVMGetEnumAttributeKindForName("alwaysinline", 12), 0));
+}
+
+static LLVMValueRef helper_begin(Gen *g, Helper *h, const char *name, LLVMTypeRef ret,
                                  LLVMTypeRef *params, int n) {
   h->saved_block = LLVMGetInsertBlock(g->b);
   h->saved_cur = g->cur;
@@ -172,6 +181,7 @@ LLVMValueRef gen_hash_fn(Gen *g, Type *t) {
   Helper h;
   LLVMTypeRef params[1] = {g->t_ptr};
   f->hash = helper_begin(g, &h, "hash", g->t_i64, params, 1);
+  always_inline(g, f->hash);
   LLVMValueRef v = LLVMBuildLoad2(g->b, gen_type(g, t), LLVMGetParam(f->hash, 0), "v");
   LLVMBuildRet(g->b, hash_value(g, t, v));
   helper_end(g, &h);
@@ -281,6 +291,7 @@ LLVMValueRef gen_eq_fn(Gen *g, Type *t) {
   Helper h;
   LLVMTypeRef params[2] = {g->t_ptr, g->t_ptr};
   f->eq = helper_begin(g, &h, "eq", g->t_i1, params, 2);
+  always_inline(g, f->eq);
   LLVMTypeRef ty = gen_type(g, t);
   LLVMValueRef x = LLVMBuildLoad2(g->b, ty, LLVMGetParam(f->eq, 0), "x");
   LLVMValueRef y = LLVMBuildLoad2(g->b, ty, LLVMGetParam(f->eq, 1), "y");
@@ -308,7 +319,7 @@ LLVMValueRef gen_cmp_fn(Gen *g, Type *t) {
 /* copy: deep copies of strings and lists into a store's arena        */
 /* ---------------------------------------------------------------- */
 
-static bool has_pointers(Type *t) {
+bool gen_has_pointers(Type *t) {
   t = type_repr(t);
   switch (t->kind) {
   case TY_STRING:
@@ -317,11 +328,11 @@ static bool has_pointers(Type *t) {
   case TY_TUPLE:
   case TY_RECORD:
     for (int i = 0; i < nmembers(t); i++)
-      if (has_pointers(member(t, i)))
+      if (gen_has_pointers(member(t, i)))
         return true;
     return false;
   case TY_OPTION:
-    return has_pointers(t->elem);
+    return gen_has_pointers(t->elem);
   default:
     return false;
   }
@@ -329,7 +340,7 @@ static bool has_pointers(Type *t) {
 
 static LLVMValueRef copy_value(Gen *g, Type *t, LLVMValueRef v, LLVMValueRef arena) {
   t = type_repr(t);
-  if (!has_pointers(t))
+  if (!gen_has_pointers(t))
     return v;
   switch (t->kind) {
   case TY_STRING: {
@@ -338,7 +349,7 @@ static LLVMValueRef copy_value(Gen *g, Type *t, LLVMValueRef v, LLVMValueRef are
     return LLVMBuildInsertValue(g->b, v, p, 0, "");
   }
   case TY_LIST: {
-    LLVMValueRef ecopy = has_pointers(t->elem) ? gen_copy_fn(g, t->elem) : LLVMConstNull(g->t_ptr);
+    LLVMValueRef ecopy = gen_has_pointers(t->elem) ? gen_copy_fn(g, t->elem) : LLVMConstNull(g->t_ptr);
     LLVMValueRef args[5] = {arena, LLVMBuildExtractValue(g->b, v, 0, ""), LLVMBuildExtractValue(g->b, v, 1, ""),
                             i64c(g, gen_sizeof(g, t->elem)), ecopy};
     LLVMValueRef p = gen_call(g, "dsg_copy_list", g->t_ptr, args, 5);
@@ -359,7 +370,7 @@ static LLVMValueRef copy_value(Gen *g, Type *t, LLVMValueRef v, LLVMValueRef are
 }
 
 LLVMValueRef gen_copy_fn(Gen *g, Type *t) {
-  if (!has_pointers(t))
+  if (!gen_has_pointers(t))
     return NULL;
   TypeFns *f = fns_of(g, t);
   if (f->copy)

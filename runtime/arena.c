@@ -118,6 +118,13 @@ void ds_arena_reset(ds_arena *a) {
     use_chunk(a, a->first);
 }
 
+void ds_arena_release(ds_arena *a, ds_arena_mark m) {
+  a->cur = m.cur;
+  a->ptr = m.ptr;
+  a->end = m.cur ? (char *)m.cur + m.cur->size : NULL;
+  a->used = m.used;
+}
+
 void ds_arena_destroy(ds_arena *a) {
   ds_arena_chunk *c = a->first;
   while (c) {

@@ -54,6 +54,8 @@ bool dsg_format_time(ds_ctx *ctx, int64_t t, const char *f, int64_t fn, ds_str *
 void *dsg_range(ds_ctx *ctx, int64_t n);
 void *dsg_sorted(ds_ctx *ctx, const char *p, int64_t n, int64_t esize,
                  int32_t (*cmp)(const void *, const void *));
+void dsg_arena_mark(ds_ctx *ctx, ds_arena_mark *m);
+void dsg_arena_release(ds_ctx *ctx, const ds_arena_mark *m);
 
 static ds_str S(const char *p, int64_t n) { return (ds_str){p, n}; }
 
@@ -290,3 +292,10 @@ void *dsg_sorted(ds_ctx *ctx, const char *p, int64_t n, int64_t esize,
   }
   return a;
 }
+
+/* A combine stage whose values hold no strings frees what each record
+ * allocated (words(), split(), ...) once the record is combined: its keys
+ * were copied into the map's store. */
+void dsg_arena_mark(ds_ctx *ctx, ds_arena_mark *m) { *m = ds_arena_get_mark(ctx->arena); }
+
+void dsg_arena_release(ds_ctx *ctx, const ds_arena_mark *m) { ds_arena_release(ctx->arena, *m); }

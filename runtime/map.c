@@ -22,11 +22,12 @@
 enum { MAP_FIRST_CAP = 16 };
 
 /* Generated code indexes a ds_map_set with this size (compiler/gen_job.c). */
-_Static_assert(sizeof(ds_map) == 48, "gen_job.c assumes sizeof(ds_map) == 48");
+_Static_assert(sizeof(ds_map) == 56, "gen_job.c assumes sizeof(ds_map) == 56");
 
 void ds_map_init(ds_map *m, int64_t pair_size) {
   m->entries = NULL;
   m->used = NULL;
+  m->store = NULL;
   m->cap = 0;
   m->len = 0;
   m->pair_size = pair_size;
@@ -38,13 +39,29 @@ void ds_map_clear(ds_map *m) {
     memset(m->used, 0, (size_t)m->cap);
     m->len = 0;
   }
+  if (m->store)
+    ds_arena_reset(m->store);
 }
 
 void ds_map_free(ds_map *m) {
   free(m->entries);
   free(m->used);
+  if (m->store) {
+    ds_arena_destroy(m->store);
+    free(m->store);
+  }
   ds_map_init(m, m->pair_size);
 }
+
+__attribute__((noinline, cold)) static ds_arena *map_new_store(ds_map *m) {
+  m->store = malloc(sizeof *m->store);
+  if (!m->store)
+    rt_fatal("out of memory (a keyed table's key store)");
+  ds_arena_init(m->store, NULL, NULL);
+  return m->store;
+}
+
+ds_arena *ds_map_store(ds_map *m) { return m->store ? m->store : map_new_store(m); }
 
 /* Doubles the table (or makes the first one) and moves every entry to its
  * slot in the new one; keys are distinct, so no comparisons are needed. */

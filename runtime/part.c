@@ -101,8 +101,7 @@ void rt_stream_reset_maps(rt_stream *s, int32_t nparts, int64_t pair_size) {
   for (int32_t i = 0; i < nparts; i++) {
     ds_map *m = &s->maps[i];
     if (m->entry_size == 0 || m->pair_size != pair_size) {
-      free(m->entries);
-      free(m->used);
+      ds_map_free(m);
       ds_map_init(m, pair_size);
     } else {
       ds_map_clear(m);
@@ -121,8 +120,7 @@ int64_t rt_stream_count(const rt_stream *s) {
 void rt_stream_free(rt_stream *s) {
   for (int32_t i = 0; i < s->cap_parts; i++) {
     rt_part_free(&s->parts[i]);
-    free(s->maps[i].entries);
-    free(s->maps[i].used);
+    ds_map_free(&s->maps[i]);
   }
   free(s->parts);
   free(s->maps);

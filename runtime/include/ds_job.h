@@ -213,7 +213,13 @@ typedef struct ds_map {
   uint8_t *used;       /* cap flags */
   int64_t cap, len;
   int64_t pair_size, entry_size;
+  ds_arena *store;     /* copies of the keys' strings and lists (made on first use);
+                        * emptied with the map, so keys stay compact and outlive
+                        * the record that brought them */
 } ds_map;
+
+/* The map's store arena (created on first use; out of memory aborts). */
+ds_arena *ds_map_store(ds_map *m);
 
 /* The sink of a DS_STAGE_COMBINE: one map per destination partition; a pair
  * goes to maps[rt_partition_of(hash, n)], so the shuffle after it only

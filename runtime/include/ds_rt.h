@@ -80,6 +80,19 @@ typedef struct ds_arena {
   size_t next_size;      /* size of the next chunk to ask for */
 } ds_arena;
 
+/* A point in an arena to come back to: everything allocated after the mark
+ * is released by ds_arena_release (its chunks are kept for reuse). */
+typedef struct ds_arena_mark {
+  ds_arena_chunk *cur;
+  char *ptr;
+  size_t used;
+} ds_arena_mark;
+
+static inline ds_arena_mark ds_arena_get_mark(const ds_arena *a) {
+  ds_arena_mark m = {a->cur, a->ptr, a->used};
+  return m;
+}
+
 /* The default ds_alloc_fn: malloc and free. */
 void *ds_default_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 /* Initializes an empty arena (no allocation yet); alloc NULL means ds_default_alloc. */
@@ -88,6 +101,8 @@ void ds_arena_init(ds_arena *a, ds_alloc_fn alloc, void *ud);
 void *ds_arena_alloc(ds_arena *a, size_t size);
 /* Frees every allocation at once; keeps the chunks the last batch used, frees the others. */
 void ds_arena_reset(ds_arena *a);
+/* Frees (for reuse) everything allocated since mark m. */
+void ds_arena_release(ds_arena *a, ds_arena_mark m);
 /* Frees all chunks; the arena may be initialized again. */
 void ds_arena_destroy(ds_arena *a);
 /* Bytes handed out since the last reset (16-byte rounding included), for memory accounting. */
