@@ -121,8 +121,19 @@ void gen_loop_end(Gen *g, GenLoop *l); /* closes the body; the builder continues
 void gen_loop_next(Gen *g, GenLoop *l);  /* ends the body and moves to the `next` block ... */
 void gen_loop_close(Gen *g, GenLoop *l); /* ... then closes the loop (gen_loop_end = both) */
 LLVMBasicBlockRef gen_block(Gen *g, const char *name);
-void gen_begin_fn(Gen *g, GenFn *f, LLVMValueRef fn);
-void gen_end_fn(Gen *g, GenFn *f, LLVMTypeRef ret);
+/* A function generated while another may be half done: the builder's place
+ * and the current GenFn are saved by begin and restored by end. */
+typedef struct GenNested {
+  LLVMBasicBlockRef block;
+  GenFn *cur;
+  GenFn fn;
+} GenNested;
+/* Adds an internal function `name.N` (params[0] is the ds_ctx* where it has one). */
+LLVMValueRef gen_nested_begin(Gen *g, GenNested *n, const char *name, LLVMTypeRef ret, LLVMTypeRef *params,
+                              int nparams);
+/* The same for a function already declared. */
+void gen_nested_begin_fn(Gen *g, GenNested *n, LLVMValueRef fn);
+void gen_nested_end(Gen *g, GenNested *n);
 
 /* gen_job.c */
 void gen_job(Gen *g);

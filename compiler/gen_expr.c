@@ -120,19 +120,31 @@ static void check_call_ok(Gen *g, LLVMValueRef ok, int err, Loc loc, const char 
   gen_check(g, ok, err, gen_site(g, loc, what));
 }
 
-void gen_begin_fn(Gen *g, GenFn *f, LLVMValueRef fn) {
+void gen_nested_begin_fn(Gen *g, GenNested *n, LLVMValueRef fn) {
+  n->block = LLVMGetInsertBlock(g->b);
+  n->cur = g->cur;
+  GenFn *f = &n->fn;
   memset(f, 0, sizeof *f);
   f->fn = fn;
-  f->ctx = LLVMGetParam(fn, 0);
+  f->ctx = LLVMCountParams(fn) ? LLVMGetParam(fn, 0) : NULL;
   f->ret = LLVMGetReturnType(LLVMGlobalGetValueType(fn));
   g->cur = f;
   LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, fn, "entry"));
 }
 
-void gen_end_fn(Gen *g, GenFn *f, LLVMTypeRef ret) {
-  (void)f;
-  (void)ret;
-  g->cur = NULL;
+LLVMValueRef gen_nested_begin(Gen *g, GenNested *n, const char *name, LLVMTypeRef ret, LLVMTypeRef *params,
+                              int nparams) {
+  LLVMValueRef fn = LLVMAddFunction(g->mod, arena_printf(g->a, "%s.%d", name, ++g->counter),
+                                    LLVMFunctionType(ret, params, (unsigned)nparams, 0));
+  LLVMSetLinkage(fn, LLVMInternalLinkage);
+  gen_nested_begin_fn(g, n, fn);
+  return fn;
+}
+
+void gen_nested_end(Gen *g, GenNested *n) {
+  g->cur = n->cur;
+  if (n->block)
+    LLVMPositionBuilderAtEnd(g->b, n->block);
 }
 
 static void bind(Gen *g, const void *key, LLVMValueRef v) {
@@ -166,17 +178,12 @@ static LLVMValueRef declare_fn(Gen *g, const char *name, Type **params, int n, T
 
 /* Generates a function body: binds params, returns body's value. */
 static void define_fn(Gen *g, LLVMValueRef fn, PtrVec *params, Expr *body) {
-  LLVMBasicBlockRef saved_block = LLVMGetInsertBlock(g->b);
-  GenFn *saved = g->cur;
-  GenFn f;
-  gen_begin_fn(g, &f, fn);
+  GenNested n;
+  gen_nested_begin_fn(g, &n, fn);
   for (int i = 0; i < params->len; i++)
     bind(g, params->items[i], LLVMGetParam(fn, (unsigned)i + 1));
-  LLVMValueRef v = gen_expr(g, body);
-  LLVMBuildRet(g->b, v);
-  g->cur = saved;
-  if (saved_block)
-    LLVMPositionBuilderAtEnd(g->b, saved_block);
+  LLVMBuildRet(g->b, gen_expr(g, body));
+  gen_nested_end(g, &n);
 }
 
 void gen_user_fns(Gen *g) {

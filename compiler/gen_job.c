@@ -107,34 +107,11 @@ static Type *elem_of(PlanNode *n) { return type_repr(n->ty)->elem; }
 /* functions for the runtime                                         */
 /* ---------------------------------------------------------------- */
 
-typedef struct Saved {
-  LLVMBasicBlockRef block;
-  GenFn *cur;
-} Saved;
-
-static LLVMValueRef fn_begin(Gen *g, Saved *s, GenFn *f, const char *name, LLVMTypeRef ret, LLVMTypeRef *params,
-                             int n) {
-  s->block = LLVMGetInsertBlock(g->b);
-  s->cur = g->cur;
-  LLVMValueRef fn = LLVMAddFunction(g->mod, arena_printf(g->a, "%s.%d", name, ++g->counter),
-                                    LLVMFunctionType(ret, params, (unsigned)n, 0));
-  LLVMSetLinkage(fn, LLVMInternalLinkage);
-  gen_begin_fn(g, f, fn);
-  return fn;
-}
-
-static void fn_end(Gen *g, Saved *s) {
-  g->cur = s->cur;
-  if (s->block)
-    LLVMPositionBuilderAtEnd(g->b, s->block);
-}
-
 /* void reduce(ds_ctx *, T *acc, const T *v): *acc = f(*acc, *v). f NULL: integer +. */
 static LLVMValueRef gen_reduce_fn(Gen *g, Expr *f, Type *t, bool subtract) {
-  Saved s;
-  GenFn fnst;
+  GenNested s;
   LLVMTypeRef params[3] = {g->t_ptr, g->t_ptr, g->t_ptr};
-  LLVMValueRef fn = fn_begin(g, &s, &fnst, "reduce", g->t_void, params, 3);
+  LLVMValueRef fn = gen_nested_begin(g, &s, "reduce", g->t_void, params, 3);
   LLVMTypeRef ty = gen_type(g, t);
   LLVMValueRef acc = LLVMGetParam(fn, 1);
   LLVMValueRef args[2] = {LLVMBuildLoad2(g->b, ty, acc, "a"), LLVMBuildLoad2(g->b, ty, LLVMGetParam(fn, 2), "b")};
@@ -145,16 +122,15 @@ static LLVMValueRef gen_reduce_fn(Gen *g, Expr *f, Type *t, bool subtract) {
     r = subtract ? LLVMBuildSub(g->b, args[0], args[1], "") : LLVMBuildAdd(g->b, args[0], args[1], "");
   LLVMBuildStore(g->b, r, acc);
   LLVMBuildRetVoid(g->b);
-  fn_end(g, &s);
+  gen_nested_end(g, &s);
   return fn;
 }
 
 /* bool pred(ds_ctx *, const T *elem). f NULL: the count is not 0 (countByValueAndWindow). */
 static LLVMValueRef gen_pred_fn(Gen *g, Expr *f, Type *t) {
-  Saved s;
-  GenFn fnst;
+  GenNested s;
   LLVMTypeRef params[2] = {g->t_ptr, g->t_ptr};
-  LLVMValueRef fn = fn_begin(g, &s, &fnst, "pred", g->t_i1, params, 2);
+  LLVMValueRef fn = gen_nested_begin(g, &s, "pred", g->t_i1, params, 2);
   LLVMValueRef v = LLVMBuildLoad2(g->b, gen_type(g, t), LLVMGetParam(fn, 1), "v");
   LLVMValueRef r;
   if (f) {
@@ -164,7 +140,7 @@ static LLVMValueRef gen_pred_fn(Gen *g, Expr *f, Type *t) {
     r = LLVMBuildICmp(g->b, LLVMIntNE, c, i64c(g, 0), "");
   }
   LLVMBuildRet(g->b, r);
-  fn_end(g, &s);
+  gen_nested_end(g, &s);
   return fn;
 }
 
@@ -191,10 +167,9 @@ static LLVMValueRef load_maybe(Gen *g, Type *opt, LLVMValueRef p) {
  * with `nested`, out = (*a, (*b, *c)), where b (maybe_b) or c (maybe_c) may be
  * NULL for a missing side and then becomes none. */
 static LLVMValueRef gen_make_fn(Gen *g, Type *out_t, bool nested, bool maybe_b, bool maybe_c) {
-  Saved s;
-  GenFn fnst;
+  GenNested s;
   LLVMTypeRef params[5] = {g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr};
-  LLVMValueRef fn = fn_begin(g, &s, &fnst, "make", g->t_void, params, 5);
+  LLVMValueRef fn = gen_nested_begin(g, &s, "make", g->t_void, params, 5);
   Type *ot = type_repr(out_t);
   LLVMValueRef out = LLVMGetUndef(gen_type(g, ot));
   out = LLVMBuildInsertValue(g->b, out, LLVMBuildLoad2(g->b, gen_type(g, ot->elems[0]), LLVMGetParam(fn, 2), ""), 0, "");
@@ -215,20 +190,19 @@ static LLVMValueRef gen_make_fn(Gen *g, Type *out_t, bool nested, bool maybe_b, 
   }
   LLVMBuildStore(g->b, out, LLVMGetParam(fn, 1));
   LLVMBuildRetVoid(g->b);
-  fn_end(g, &s);
+  gen_nested_end(g, &s);
   return fn;
 }
 
 /* void key_of(ctx, key*, elem*): *key = f(*elem). */
 static LLVMValueRef gen_key_fn(Gen *g, Expr *f, Type *elem) {
-  Saved s;
-  GenFn fnst;
+  GenNested s;
   LLVMTypeRef params[3] = {g->t_ptr, g->t_ptr, g->t_ptr};
-  LLVMValueRef fn = fn_begin(g, &s, &fnst, "key_of", g->t_void, params, 3);
+  LLVMValueRef fn = gen_nested_begin(g, &s, "key_of", g->t_void, params, 3);
   LLVMValueRef v = LLVMBuildLoad2(g->b, gen_type(g, elem), LLVMGetParam(fn, 2), "");
   LLVMBuildStore(g->b, gen_apply(g, f, &v, 1), LLVMGetParam(fn, 1));
   LLVMBuildRetVoid(g->b);
-  fn_end(g, &s);
+  gen_nested_end(g, &s);
   return fn;
 }
 
@@ -246,24 +220,22 @@ static LLVMValueRef store_some(Gen *g, LLVMValueRef o, LLVMValueRef p) {
 
 /* bool update(ctx, new_state*, const ds_list *values, const S *state_or_null) */
 static LLVMValueRef gen_update_fn(Gen *g, Expr *f, Type *state_t) {
-  Saved s;
-  GenFn fnst;
+  GenNested s;
   LLVMTypeRef params[4] = {g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr};
-  LLVMValueRef fn = fn_begin(g, &s, &fnst, "update", g->t_i1, params, 4);
+  LLVMValueRef fn = gen_nested_begin(g, &s, "update", g->t_i1, params, 4);
   LLVMValueRef args[2] = {LLVMBuildLoad2(g->b, g->t_str, LLVMGetParam(fn, 2), "values"),
                           load_maybe(g, type_option(g->a, state_t), LLVMGetParam(fn, 3))};
   LLVMValueRef r = gen_apply(g, f, args, 2);
   LLVMBuildRet(g->b, store_some(g, r, LLVMGetParam(fn, 1)));
-  fn_end(g, &s);
+  gen_nested_end(g, &s);
   return fn;
 }
 
 /* bool map_state(ctx, k*, v*, state*, bool *has_state, out*) */
 static LLVMValueRef gen_map_state_fn(Gen *g, Expr *f, Type *k, Type *v, Type *state_t) {
-  Saved s;
-  GenFn fnst;
+  GenNested s;
   LLVMTypeRef params[6] = {g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr};
-  LLVMValueRef fn = fn_begin(g, &s, &fnst, "map_state", g->t_i1, params, 6);
+  LLVMValueRef fn = gen_nested_begin(g, &s, "map_state", g->t_i1, params, 6);
   LLVMValueRef has = LLVMGetParam(fn, 4), st = LLVMGetParam(fn, 3);
   LLVMValueRef has_v = LLVMBuildTrunc(g->b, LLVMBuildLoad2(g->b, g->t_i8, has, ""), g->t_i1, "");
   Type *opt = type_option(g->a, state_t);
@@ -277,21 +249,20 @@ static LLVMValueRef gen_map_state_fn(Gen *g, Expr *f, Type *k, Type *v, Type *st
   LLVMValueRef ns = LLVMBuildExtractValue(g->b, r, 0, "");
   LLVMBuildStore(g->b, LLVMBuildZExt(g->b, store_some(g, ns, st), g->t_i8, ""), has);
   LLVMBuildRet(g->b, store_some(g, LLVMBuildExtractValue(g->b, r, 1, ""), LLVMGetParam(fn, 5)));
-  fn_end(g, &s);
+  gen_nested_end(g, &s);
   return fn;
 }
 
 /* bool on_timeout(ctx, k*, state*, out*) */
 static LLVMValueRef gen_timeout_fn(Gen *g, Expr *f, Type *k, Type *state_t) {
-  Saved s;
-  GenFn fnst;
+  GenNested s;
   LLVMTypeRef params[4] = {g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr};
-  LLVMValueRef fn = fn_begin(g, &s, &fnst, "on_timeout", g->t_i1, params, 4);
+  LLVMValueRef fn = gen_nested_begin(g, &s, "on_timeout", g->t_i1, params, 4);
   LLVMValueRef args[2] = {LLVMBuildLoad2(g->b, gen_type(g, k), LLVMGetParam(fn, 1), ""),
                           LLVMBuildLoad2(g->b, gen_type(g, state_t), LLVMGetParam(fn, 2), "")};
   LLVMValueRef r = gen_apply(g, f, args, 2);
   LLVMBuildRet(g->b, store_some(g, r, LLVMGetParam(fn, 3)));
-  fn_end(g, &s);
+  gen_nested_end(g, &s);
   return fn;
 }
 
@@ -472,10 +443,9 @@ static void emit_chain(StageGen *sg, int k, LLVMValueRef v, Type *vt) {
 /* void stage(ds_ctx *ctx, const ds_part *in, void *sink) */
 static LLVMValueRef gen_stage_fn(StageGen *sg, Type *in_elem) {
   Gen *g = sg->g;
-  Saved s;
-  GenFn fnst;
+  GenNested s;
   LLVMTypeRef params[3] = {g->t_ptr, g->t_ptr, g->t_ptr};
-  LLVMValueRef fn = fn_begin(g, &s, &fnst, "stage", g->t_void, params, 3);
+  LLVMValueRef fn = gen_nested_begin(g, &s, "stage", g->t_void, params, 3);
   sg->sink = LLVMGetParam(fn, 2);
   LLVMValueRef in = LLVMGetParam(fn, 1);
   LLVMTypeRef part_t = LLVMStructTypeInContext(g->ctx, (LLVMTypeRef[]){g->t_ptr, g->t_i64, g->t_i64}, 3, 0);
@@ -501,7 +471,7 @@ static LLVMValueRef gen_stage_fn(StageGen *sg, Type *in_elem) {
   }
   gen_loop_close(g, &l);
   LLVMBuildRetVoid(g->b);
-  fn_end(g, &s);
+  gen_nested_end(g, &s);
   return fn;
 }
 
@@ -848,10 +818,9 @@ static void declare_globals(Gen *g) {
 /* bool init(ds_ctx *ctx, ds_node *nodes): top-level lets, then operator arguments. */
 static LLVMValueRef gen_init(JobGen *j, LLVMTypeRef nt) {
   Gen *g = j->g;
-  Saved s;
-  GenFn fnst;
+  GenNested s;
   LLVMTypeRef params[2] = {g->t_ptr, g->t_ptr};
-  LLVMValueRef fn = fn_begin(g, &s, &fnst, "init", g->t_i1, params, 2);
+  LLVMValueRef fn = gen_nested_begin(g, &s, "init", g->t_i1, params, 2);
   LLVMBasicBlockRef here = LLVMGetInsertBlock(g->b);
   g->cur->fail = gen_block(g, "fail");
   LLVMPositionBuilderAtEnd(g->b, g->cur->fail);
@@ -878,7 +847,7 @@ static LLVMValueRef gen_init(JobGen *j, LLVMTypeRef nt) {
       LLVMBuildStore(g->b, gen_expr(g, d->initial), LLVMBuildStructGEP2(g->b, nt, base, NF_INITIAL, ""));
   }
   LLVMBuildRet(g->b, LLVMConstInt(g->t_i1, 1, 0));
-  fn_end(g, &s);
+  gen_nested_end(g, &s);
   return fn;
 }
 

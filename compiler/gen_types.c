@@ -90,40 +90,10 @@ static int nmembers(Type *t) {
   return 0;
 }
 
-/* A helper function being generated: saves the caller's builder position. */
-typedef struct Helper {
-  LLVMBasicBlockRef saved_block;
-  GenFn *saved_cur;
-  GenFn fn;
-} Helper;
-
-static LLVMValueRef helper_begin(Gen *g, Helper *h, const char *name, LLVMTypeRef ret,
-                                 LLVMTypeRef *params, int n);
-
 /* Hashing and comparing keys run per record in the fused loops: inline them. */
 static void always_inline(Gen *g, LLVMValueRef fn) {
   LLVMAddAttributeAtIndex(fn, (unsigned)LLVMAttributeFunctionIndex,
                           LLVMCreateEnumAttribute(g->ctx, LLVMGetEnumAttributeKindForName("alwaysinline", 12), 0));
-}
-
-static LLVMValueRef helper_begin(Gen *g, Helper *h, const char *name, LLVMTypeRef ret,
-                                 LLVMTypeRef *params, int n) {
-  h->saved_block = LLVMGetInsertBlock(g->b);
-  h->saved_cur = g->cur;
-  LLVMTypeRef fty = LLVMFunctionType(ret, params, (unsigned)n, 0);
-  LLVMValueRef fn = LLVMAddFunction(g->mod, arena_printf(g->a, "%s.%d", name, ++g->counter), fty);
-  LLVMSetLinkage(fn, LLVMInternalLinkage);
-  memset(&h->fn, 0, sizeof h->fn);
-  h->fn.fn = fn;
-  g->cur = &h->fn;
-  LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, fn, "entry"));
-  return fn;
-}
-
-static void helper_end(Gen *g, Helper *h) {
-  g->cur = h->saved_cur;
-  if (h->saved_block)
-    LLVMPositionBuilderAtEnd(g->b, h->saved_block);
 }
 
 static LLVMValueRef i64c(Gen *g, int64_t v) { return LLVMConstInt(g->t_i64, (unsigned long long)v, 1); }
@@ -178,13 +148,13 @@ LLVMValueRef gen_hash_fn(Gen *g, Type *t) {
   TypeFns *f = fns_of(g, t);
   if (f->hash)
     return f->hash;
-  Helper h;
+  GenNested h;
   LLVMTypeRef params[1] = {g->t_ptr};
-  f->hash = helper_begin(g, &h, "hash", g->t_i64, params, 1);
+  f->hash = gen_nested_begin(g, &h, "hash", g->t_i64, params, 1);
   always_inline(g, f->hash);
   LLVMValueRef v = LLVMBuildLoad2(g->b, gen_type(g, t), LLVMGetParam(f->hash, 0), "v");
   LLVMBuildRet(g->b, hash_value(g, t, v));
-  helper_end(g, &h);
+  gen_nested_end(g, &h);
   return f->hash;
 }
 
@@ -288,15 +258,15 @@ LLVMValueRef gen_eq_fn(Gen *g, Type *t) {
   TypeFns *f = fns_of(g, t);
   if (f->eq)
     return f->eq;
-  Helper h;
+  GenNested h;
   LLVMTypeRef params[2] = {g->t_ptr, g->t_ptr};
-  f->eq = helper_begin(g, &h, "eq", g->t_i1, params, 2);
+  f->eq = gen_nested_begin(g, &h, "eq", g->t_i1, params, 2);
   always_inline(g, f->eq);
   LLVMTypeRef ty = gen_type(g, t);
   LLVMValueRef x = LLVMBuildLoad2(g->b, ty, LLVMGetParam(f->eq, 0), "x");
   LLVMValueRef y = LLVMBuildLoad2(g->b, ty, LLVMGetParam(f->eq, 1), "y");
   LLVMBuildRet(g->b, gen_values_eq(g, t, x, y));
-  helper_end(g, &h);
+  gen_nested_end(g, &h);
   return f->eq;
 }
 
@@ -304,14 +274,14 @@ LLVMValueRef gen_cmp_fn(Gen *g, Type *t) {
   TypeFns *f = fns_of(g, t);
   if (f->cmp)
     return f->cmp;
-  Helper h;
+  GenNested h;
   LLVMTypeRef params[2] = {g->t_ptr, g->t_ptr};
-  f->cmp = helper_begin(g, &h, "cmp", g->t_i32, params, 2);
+  f->cmp = gen_nested_begin(g, &h, "cmp", g->t_i32, params, 2);
   LLVMTypeRef ty = gen_type(g, t);
   LLVMValueRef x = LLVMBuildLoad2(g->b, ty, LLVMGetParam(f->cmp, 0), "x");
   LLVMValueRef y = LLVMBuildLoad2(g->b, ty, LLVMGetParam(f->cmp, 1), "y");
   LLVMBuildRet(g->b, gen_values_cmp(g, t, x, y));
-  helper_end(g, &h);
+  gen_nested_end(g, &h);
   return f->cmp;
 }
 
@@ -375,13 +345,13 @@ LLVMValueRef gen_copy_fn(Gen *g, Type *t) {
   TypeFns *f = fns_of(g, t);
   if (f->copy)
     return f->copy;
-  Helper h;
+  GenNested h;
   LLVMTypeRef params[3] = {g->t_ptr, g->t_ptr, g->t_ptr};
-  f->copy = helper_begin(g, &h, "copy", g->t_void, params, 3);
+  f->copy = gen_nested_begin(g, &h, "copy", g->t_void, params, 3);
   LLVMValueRef v = LLVMBuildLoad2(g->b, gen_type(g, t), LLVMGetParam(f->copy, 1), "v");
   LLVMBuildStore(g->b, copy_value(g, t, v, LLVMGetParam(f->copy, 2)), LLVMGetParam(f->copy, 0));
   LLVMBuildRetVoid(g->b);
-  helper_end(g, &h);
+  gen_nested_end(g, &h);
   return f->copy;
 }
 
@@ -467,13 +437,13 @@ LLVMValueRef gen_format_fn(Gen *g, Type *t) {
   TypeFns *f = fns_of(g, t);
   if (f->format)
     return f->format;
-  Helper h;
+  GenNested h;
   LLVMTypeRef params[2] = {g->t_ptr, g->t_ptr};
-  f->format = helper_begin(g, &h, "format", g->t_void, params, 2);
+  f->format = gen_nested_begin(g, &h, "format", g->t_void, params, 2);
   LLVMValueRef v = LLVMBuildLoad2(g->b, gen_type(g, t), LLVMGetParam(f->format, 0), "v");
   format_value(g, t, v, LLVMGetParam(f->format, 1));
   LLVMBuildRetVoid(g->b);
-  helper_end(g, &h);
+  gen_nested_end(g, &h);
   return f->format;
 }
 
