@@ -177,6 +177,40 @@ int64_t rt_count_lines(const char *p, int64_t n);
 int rt_lines_to_parts(rt_job *rj, rt_stream *out, const char *buf, int64_t len, int64_t nlines,
                       int32_t nparts);
 
+/* The newlines of a stretch of text, by position: each entry is
+ * (offset << 1) | cr, cr = 1 when the byte before the '\n' is '\r'. Kept
+ * and reused (zero-initialize it). */
+typedef struct rt_newlines {
+  uint64_t *at;
+  int64_t n, cap;
+} rt_newlines;
+
+/* Appends an entry for every '\n' of p[0, n), which sits at offset `off`
+ * (entries hold off + index). A '\n' at p[0] gets cr = 0: the scan reads
+ * nothing outside p[0, n), so chunks can be scanned while their
+ * neighbours are being written (rt_line_runs_to_parts checks that one). */
+void rt_newlines_scan(rt_newlines *nl, const char *p, int64_t n, int64_t off);
+void rt_newlines_push(rt_newlines *nl, int64_t at, bool cr);
+void rt_newlines_free(rt_newlines *nl);
+
+/* n consecutive lines of a batch: the first is line `first` of the batch
+ * and starts at offset prev + 1; nl[k] is the entry of line first + k's
+ * newline. The entries of a run come from one chunk's scan: the first
+ * line's cr bit is recomputed from the buffer, no other. */
+typedef struct rt_line_run {
+  const uint64_t *nl;
+  int64_t n, first, prev;
+} rt_line_run;
+
+/* Resets `out` to nparts partitions and fills them with the nlines lines
+ * of the runs (in order, together lines 0 .. nlines-1 of the batch) as
+ * ds_str pointing into buf, where offset x is buf[x - base], in contiguous
+ * slices (slice i of n over m lines starts at line floor(i*m/n)); a
+ * trailing '\r' is dropped. One pool task per run when `parallel`. */
+void rt_line_runs_to_parts(rt_job *rj, rt_stream *out, const char *buf, int64_t base,
+                           const rt_line_run *runs, int64_t nruns, int64_t nlines, int32_t nparts,
+                           bool parallel);
+
 /* ---- sources: shared by source_*.c ---- */
 
 /* A node's str_arg as a malloc'd C string with `file://` removed; NULL and
@@ -516,6 +550,118 @@ rt_state_store *rt_map_with_state_stores(rt_job *rj, int node, int32_t *n);
 
 /* The per-partition stores of DS_UPDATE_STATE_BY_KEY node `node` (*n of them). */
 rt_state_store *rt_update_state_stores(rt_job *rj, int node, int32_t *n);
+
+/* ---- ckpt_file.c: durable, checksummed checkpoint files ---- */
+
+/* The file layer under checkpoints (format: docs/checkpoint-format.md).
+ * Every function returns 0 or a negative error code: -errno for I/O
+ * (-ENOSPC, -EFBIG, -EIO, ...), -EBADMSG for a damaged file (truncated,
+ * checksum mismatch, bad trailer) or a read past the end of the payload,
+ * -ENOTSUP for a file of another format version, -EINVAL for bad arguments.
+ * Writer and reader errors are sticky and come with a message in w->msg /
+ * r->msg naming the file and the cause. */
+
+enum {
+  RT_CKPT_VERSION = 1,    /* the format version written and read */
+  RT_CKPT_TRAILER = 28,   /* bytes of the trailer after the payload */
+  RT_CKPT_NAME_SIZE = 32, /* room for "ckpt-" + 19 digits + NUL */
+  RT_CKPT_KEEP = 2,       /* committed checkpoints kept (§12) */
+};
+
+/* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) of n bytes,
+ * continuing from crc (0 to start): rt_crc32c(rt_crc32c(0, a), b) is the
+ * CRC of a then b. rt_crc32c(0, "123456789", 9) == 0xE3069283. */
+uint32_t rt_crc32c(uint32_t crc, const void *data, size_t n);
+
+/* A checkpoint being written to dir/.NAME.tmp. Usage: rt_ckw_open, any
+ * number of rt_ckw_* writes (their results may be ignored: the first error
+ * sticks and rt_ckw_commit returns it), then rt_ckw_commit or rt_ckw_abort.
+ * Both close the writer whatever happens; rt_ckw_abort is harmless on a
+ * closed writer, and w->msg stays readable after either. */
+typedef struct rt_ckw {
+  int fd;             /* the temporary, open for writing; -1 when closed */
+  int dirfd;          /* the directory (renameat, its fsync); -1 when closed */
+  char *dir;          /* the directory's path, for messages */
+  char name[250];     /* the final name */
+  char tmp[256];      /* "." name ".tmp" */
+  unsigned char *buf; /* bytes not yet written to fd */
+  size_t used;        /* bytes in buf */
+  uint64_t len;       /* payload bytes so far */
+  uint32_t crc;       /* running CRC-32C of every byte so far */
+  bool committed;     /* renamed: the temporary is gone */
+  int err;            /* the first error, 0 while all went well */
+  char msg[512];      /* what went wrong, when err != 0 */
+} rt_ckw;
+
+/* Creates (or truncates) dir/.NAME.tmp; name must not start with '.' nor
+ * contain '/'. On failure nothing is left open or created. */
+int rt_ckw_open(rt_ckw *w, const char *dir, const char *name);
+int rt_ckw_bytes(rt_ckw *w, const void *data, size_t n);
+int rt_ckw_u8(rt_ckw *w, uint8_t v);
+int rt_ckw_u32(rt_ckw *w, uint32_t v);
+int rt_ckw_u64(rt_ckw *w, uint64_t v);
+int rt_ckw_i64(rt_ckw *w, int64_t v);
+int rt_ckw_f64(rt_ckw *w, double v); /* the IEEE-754 bits, NaNs included */
+int rt_ckw_str(rt_ckw *w, ds_str s); /* u64 length, then the bytes */
+/* Writes out the buffer (no fsync): for tests that simulate a crash. */
+int rt_ckw_flush(rt_ckw *w);
+/* Appends the trailer, writes, fsyncs, renames to dir/NAME (replacing a file
+ * of that name) and fsyncs dir. On an error before the rename the temporary
+ * is removed and dir/NAME is as it was; a failing directory fsync (after the
+ * rename) is reported too, with the new file complete under NAME. */
+int rt_ckw_commit(rt_ckw *w);
+/* Closes the writer and removes the temporary. */
+void rt_ckw_abort(rt_ckw *w);
+
+/* A verified checkpoint in memory (the whole file: memory = its size). */
+typedef struct rt_ckr {
+  unsigned char *data; /* the file; NULL when closed */
+  uint64_t len;        /* payload bytes, data[0, len) */
+  uint64_t pos;        /* next payload byte to read */
+  uint32_t version;    /* the file's format version */
+  int err;             /* the first error, 0 while all went well */
+  char msg[512];       /* what went wrong, when err != 0 */
+} rt_ckr;
+
+/* Reads path and checks its trailer and checksum before anything can be
+ * read; on failure r holds no memory (rt_ckr_close is still harmless). */
+int rt_ckr_open(rt_ckr *r, const char *path);
+/* Typed reads of what the rt_ckw_* calls wrote, in the same order. Past the
+ * end of the payload they fail with -EBADMSG and leave *out unchanged. */
+int rt_ckr_bytes(rt_ckr *r, void *out, size_t n);
+int rt_ckr_u8(rt_ckr *r, uint8_t *out);
+int rt_ckr_u32(rt_ckr *r, uint32_t *out);
+int rt_ckr_u64(rt_ckr *r, uint64_t *out);
+int rt_ckr_i64(rt_ckr *r, int64_t *out);
+int rt_ckr_f64(rt_ckr *r, double *out);
+/* *out points into the reader's memory (borrowed until rt_ckr_close). */
+int rt_ckr_str(rt_ckr *r, ds_str *out);
+/* 0 when every payload byte was read, else -EBADMSG (or the sticky error). */
+int rt_ckr_end(rt_ckr *r);
+void rt_ckr_close(rt_ckr *r);
+
+/* The name of the checkpoint of batch `index` (>= 0): "ckpt-" and 19
+ * zero-padded digits. */
+void rt_ckpt_name(char buf[RT_CKPT_NAME_SIZE], int64_t index);
+/* The batch indexes of the committed checkpoints in dir (names exactly as
+ * rt_ckpt_name makes them; temporaries and other names are ignored), newest
+ * first, in a malloc'd array *indexes (free it; NULL when *n is 0). */
+int rt_ckpt_list(const char *dir, int64_t **indexes, int64_t *n);
+/* Removes all but the `keep` (>= 1) newest committed checkpoints. Call it
+ * after rt_ckw_commit of a new one succeeded, with RT_CKPT_KEEP. */
+int rt_ckpt_prune(const char *dir, int keep);
+/* Removes the regular files named ".*.tmp" that a crash left in dir (at
+ * start, before anything writes there); *removed (may be NULL) counts them. */
+int rt_ckpt_clean_temporaries(const char *dir, int64_t *removed);
+/* Opens the newest usable checkpoint of dir into r and sets *index. A
+ * damaged one (-EBADMSG) is skipped with a warning on stderr, and once an
+ * older one verifies, the damaged newer ones are renamed aside to
+ * ".ckpt-N.damaged". Returns -ENOENT when dir has no checkpoint (or does not
+ * exist): start from empty; -EBADMSG when checkpoints exist but none is
+ * usable (§12: exit 2, never start from empty); another error (-ENOTSUP, an
+ * I/O error) as soon as a checkpoint fails for a reason other than damage.
+ * r->msg says why in every case. */
+int rt_ckpt_open_latest(const char *dir, rt_ckr *r, int64_t *index);
 
 /* ---- log.c: messages on stderr ---- */
 

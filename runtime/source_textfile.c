@@ -2,19 +2,30 @@
  * source_textfile.c — the `textFile(path)` source (§6): the lines of one
  * existing file, maxRecordsPerBatch per batch; bounded.
  *
- * The file is streamed: one reusable buffer holds the bytes of the current
- * batch plus what the last large read() brought beyond it. The buffer grows
- * with the batch (a batch's lines must stay in memory until the batch
- * ends), never with the file; bytes already handed out are dropped by
- * moving the rest to the front when more room is needed, which happens at
- * the next batch, when the previous batch's strings are dead.
- *
- * What holds between batches: buf[pos, len) are the bytes not yet given
- * out; newlines in [pos, scan) have been counted (scan_lines of them), so
- * no byte is counted twice however small the batches are. The batch's end
- * is found with a word-at-a-time newline count and memchr; cutting it into
- * partitions runs on the pool (rt_lines_to_parts). A last line without
+ * One pass over the bytes. The file is read in chunks of CHUNK_BYTES, a
+ * round of chunks at a time: one pool task per chunk pread()s it into its
+ * place in the buffer and, while it is still in cache, records where its
+ * newlines are (rt_newlines_scan, at file offsets). A batch is the next
+ * maxRecordsPerBatch newlines of the chunks read so far; its partitions are
+ * then filled from those arrays (rt_line_runs_to_parts, one task per
+ * chunk), which reads no file byte again. Rounds are sized from the average
+ * line length seen so far, so a batch reads little beyond its end; what it
+ * read beyond stays indexed in its chunks for the next batch, so no byte is
+ * read or scanned twice, however small the batches. A last line without
  * '\n' gets one at the end of the file.
+ *
+ * Memory: buf holds file bytes from `base` on; [line, end) are the bytes
+ * read and not given out. The bytes of a batch stay in place until the
+ * batch ends (its strings point at them); at the start of a batch, when
+ * the rest of the buffer could not hold it, the bytes not given out are
+ * moved to the front (what the last round read beyond the batch: a few
+ * percent of it), so a buffer of about one batch is reused from batch to
+ * batch and grows only while the first batches find their size. The chunks' newline arrays and the
+ * partitions' arrays are kept too: a job in a steady state allocates
+ * nothing here and touches no fresh page. The whole file is never held.
+ *
+ * A non-seekable file (a FIFO) is read with read() on the calling thread,
+ * the chunks then scanned on the pool.
  */
 #include "rt.h"
 
@@ -22,19 +33,43 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+
 enum {
-  READ_BYTES = 8 << 20, /* the size of one read() */
-  SKIP_BYTES = 4096,     /* blocks counted whole when looking for a batch's end */
+  CHUNK_BYTES = 512 << 10,   /* one pread() and one task: stays in the core's cache */
+  FIRST_ROUND_CHUNKS = 16,   /* chunks of a round while no line length is known */
+  MAX_ROUND_CHUNKS = 512,    /* chunks read at most per round (one rt_parallel) */
+  PARALLEL_BYTES = 1 << 20,  /* smaller batches fill their partitions on the calling thread */
 };
+
+/* One chunk of the file: read into buf, newlines recorded. */
+typedef struct tf_chunk {
+  rt_newlines nl;  /* its newlines, at file offsets */
+  int64_t foff;    /* file offset of its first byte */
+  int64_t got;     /* bytes read */
+  int err;         /* errno of a failed read, else 0 */
+} tf_chunk;
 
 typedef struct textfile_state {
   int fd;
+  bool seekable, eof;
+  int64_t size;          /* the file's size at the start (seekable files), for estimates */
   char *buf;
-  int64_t cap, len, pos;
-  int64_t scan, scan_lines;
-  bool eof;
+  int64_t cap;
+  int64_t base;          /* the file offset buf[0] holds */
+  int64_t line;          /* file offset where the next line to give out starts */
+  int64_t end;           /* file offset after the bytes read */
+  int64_t tail;          /* file offset after the last newline found */
+  /* chunks[head, nchunks) hold the newlines found and not given out (from
+   * index cur of chunks[head]); slots up to cap_chunks are kept for reuse. */
+  tf_chunk *chunks;
+  int64_t head, cur, nchunks, cap_chunks;
+  int64_t queued;        /* newlines found and not given out */
+  int64_t seen_bytes, seen_lines; /* read so far: the average line length */
+  rt_line_run *runs;     /* one batch's runs (scratch) */
+  int64_t cap_runs;
   const char *loc;
   char *path;
 } textfile_state;
@@ -58,91 +93,219 @@ static const char *textfile_init(rt_job *rj, int node) {
     snprintf(message, sizeof message, "cannot open '%s': %s", st->path, strerror(errno));
     return message;
   }
+  struct stat sb;
+  if (fstat(st->fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+    st->seekable = true;
+    st->size = (int64_t)sb.st_size;
+  }
 #ifdef POSIX_FADV_SEQUENTIAL
   posix_fadvise(st->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
   return NULL;
 }
 
-/* One read() into the buffer, making room first. Sets eof at the end of
- * the file (and terminates a last line that lacks its '\n'). */
-static void fill(textfile_state *st) {
-  if (st->cap - st->len - 1 < READ_BYTES) {
-    if (st->pos > 0) {
-      memmove(st->buf, st->buf + st->pos, (size_t)(st->len - st->pos));
-      st->len -= st->pos;
-      st->scan -= st->pos;
-      st->pos = 0;
-    }
-    if (st->cap - st->len - 1 < READ_BYTES) {
-      int64_t nc = st->cap ? st->cap : READ_BYTES + 1;
-      while (nc - st->len - 1 < READ_BYTES)
-        nc *= 2;
-      char *nb = realloc(st->buf, (size_t)nc);
-      if (!nb)
-        rt_fatal("%s: out of memory reading '%s'", st->loc, st->path);
-      st->buf = nb;
-      st->cap = nc;
-    }
+/* Makes room in buf for `need` bytes after `end`. Moves the bytes not given
+ * out to the front first, so it must only run before the current batch's
+ * lines are handed out (the previous batch's are dead by then). */
+static void make_room(textfile_state *st, int64_t need) {
+  if (st->cap - (st->end - st->base) >= need)
+    return;
+  if (st->line > st->base) {
+    memmove(st->buf, st->buf + (st->line - st->base), (size_t)(st->end - st->line));
+    st->base = st->line;
+    if (st->cap - (st->end - st->base) >= need)
+      return;
   }
-  for (;;) {
-    ssize_t r = read(st->fd, st->buf + st->len, (size_t)(st->cap - st->len - 1));
+  int64_t want = st->end - st->base + need, cap = st->cap ? st->cap : 2 << 20;
+  while (cap < want)
+    cap *= 2;
+  char *nb = realloc(st->buf, (size_t)cap);
+  if (!nb)
+    rt_fatal("%s: out of memory reading '%s'", st->loc, st->path);
+  st->buf = nb;
+  st->cap = cap;
+}
+
+/* Reads up to n bytes at file offset foff (or the next n of a FIFO); short
+ * only at the end of the file or on an error (*err). */
+static int64_t read_at(const textfile_state *st, char *dst, int64_t n, int64_t foff, int *err) {
+  int64_t got = 0;
+  while (got < n) {
+    ssize_t r = st->seekable ? pread(st->fd, dst + got, (size_t)(n - got), (off_t)(foff + got))
+                             : read(st->fd, dst + got, (size_t)(n - got));
     if (r < 0 && errno == EINTR)
       continue;
-    if (r < 0)
-      rt_fatal("%s: cannot read '%s': %s", st->loc, st->path, strerror(errno));
-    if (r == 0) {
-      st->eof = true;
-      if (st->len > st->pos && st->buf[st->len - 1] != '\n')
-        st->buf[st->len++] = '\n';
+    if (r < 0) {
+      *err = errno;
+      break;
     }
-    st->len += r;
-    return;
+    if (r == 0)
+      break;
+    got += r;
+  }
+  return got;
+}
+
+typedef struct round_job {
+  textfile_state *st;
+  int64_t first;  /* the round's first chunk */
+} round_job;
+
+static void chunk_task(rt_job *rj, int i, void *arg, ds_ctx *ctx) {
+  (void)rj;
+  (void)ctx;
+  const round_job *r = arg;
+  const textfile_state *st = r->st;
+  tf_chunk *c = &st->chunks[r->first + i];
+  char *dst = st->buf + (c->foff - st->base);
+  if (st->seekable)
+    c->got = read_at(st, dst, CHUNK_BYTES, c->foff, &c->err);
+  rt_newlines_scan(&c->nl, dst, c->got, c->foff);
+}
+
+/* Reads and scans the next n chunks (n >= 1). Sets eof at the end of the
+ * file, where a last line without '\n' gets one. */
+static void read_round(rt_job *rj, textfile_state *st, int64_t n) {
+  make_room(st, n * CHUNK_BYTES + 1); /* + 1: the '\n' a last line may need */
+  if (st->cap_chunks < st->nchunks + n) {
+    int64_t cap = st->cap_chunks ? st->cap_chunks : 64;
+    while (cap < st->nchunks + n)
+      cap *= 2;
+    tf_chunk *nc = realloc(st->chunks, sizeof *nc * (size_t)cap);
+    if (!nc)
+      rt_fatal("%s: out of memory", st->loc);
+    memset(nc + st->cap_chunks, 0, sizeof *nc * (size_t)(cap - st->cap_chunks));
+    st->chunks = nc;
+    st->cap_chunks = cap;
+  }
+  tf_chunk *cs = st->chunks + st->nchunks;
+  for (int64_t i = 0; i < n; i++) {
+    cs[i].foff = st->end + i * CHUNK_BYTES;
+    cs[i].got = 0;
+    cs[i].err = 0;
+    cs[i].nl.n = 0;
+  }
+  if (!st->seekable) {
+    for (int64_t i = 0; i < n; i++) {
+      cs[i].got = read_at(st, st->buf + (cs[i].foff - st->base), CHUNK_BYTES, 0, &cs[i].err);
+      if (cs[i].got < CHUNK_BYTES)
+        break;
+    }
+  }
+  round_job r = {.st = st, .first = st->nchunks};
+  rt_parallel(rj, (int)n, chunk_task, &r);
+  /* The chunks up to the first short one are the file's next bytes. */
+  int64_t kept = 0;
+  while (kept < n) {
+    tf_chunk *c = &cs[kept++];
+    if (c->err)
+      rt_fatal("%s: cannot read '%s': %s", st->loc, st->path, strerror(c->err));
+    st->end += c->got;
+    st->queued += c->nl.n;
+    st->seen_bytes += c->got;
+    st->seen_lines += c->nl.n;
+    if (c->nl.n)
+      st->tail = (int64_t)(c->nl.at[c->nl.n - 1] >> 1) + 1;
+    if (c->got < CHUNK_BYTES) {
+      st->eof = true;
+      break;
+    }
+  }
+  st->nchunks += kept;
+  if (st->eof && st->end > st->tail) {
+    char *last = st->buf + (st->end - st->base);
+    *last = '\n';
+    rt_newlines_push(&st->chunks[st->nchunks - 1].nl, st->end, last[-1] == '\r');
+    st->end++;
+    st->tail = st->end;
+    st->queued++;
+    st->seen_lines++;
   }
 }
 
-static void textfile_run(rt_job *rj, int node, const rt_batch *b) {
-  textfile_state *st = rj->state[node];
-  int64_t want = rj->settings.max_records_per_batch, end, lines;
-  for (;;) {
-    if (st->scan < st->len) {
-      st->scan_lines += rt_count_lines(st->buf + st->scan, st->len - st->scan);
-      st->scan = st->len;
-    }
-    if (st->scan_lines >= want) {
-      /* The batch ends after the want-th newline from pos: skip whole
-       * blocks by counting, then walk the last block with memchr. */
-      const char *p = st->buf + st->pos, *lim = st->buf + st->len;
-      int64_t k = want;
-      for (int64_t c; lim - p > SKIP_BYTES && (c = rt_count_lines(p, SKIP_BYTES)) < k; p += SKIP_BYTES)
-        k -= c;
-      for (; k > 0; k--)
-        p = (const char *)memchr(p, '\n', (size_t)(lim - p)) + 1;
-      end = p - st->buf;
-      lines = want;
-      st->scan_lines -= want;
-      break;
-    }
-    if (st->eof) {
-      end = st->len;
-      lines = st->scan_lines;
-      st->scan_lines = 0;
-      break;
-    }
-    fill(st);
+/* Moves the chunks given out whole (before head) behind the live ones, for
+ * reuse. */
+static void recycle(textfile_state *st) {
+  if (st->head == 0)
+    return;
+  int64_t live = st->nchunks - st->head;
+  for (int64_t i = 0; i < live; i++) {
+    tf_chunk t = st->chunks[i];
+    st->chunks[i] = st->chunks[st->head + i];
+    st->chunks[st->head + i] = t;
   }
-  int64_t start = st->pos;
-  st->pos = end;
-  if (rt_lines_to_parts(rj, &rj->streams[node], st->buf + start, end - start, lines,
-                        (int32_t)rj->settings.partitions) < 0)
-    rt_fatal("%s: out of memory", st->loc);
+  st->nchunks = live;
+  st->head = 0;
+}
+
+/* Bytes the next `lines` lines probably take (average so far, with a
+ * margin), capped by what the file has left; 0 when nothing was seen. */
+static int64_t estimate(const textfile_state *st, int64_t lines) {
+  if (st->seen_lines == 0 || lines <= 0)
+    return 0;
+  double est = (double)lines * ((double)st->seen_bytes / (double)st->seen_lines) * 1.03 + 4096;
+  double left = st->seekable ? (double)(st->size - st->end) + CHUNK_BYTES : (double)(1 << 30);
+  if (est > left)
+    est = left > 0 ? left : 0;
+  return (int64_t)est;
+}
+
+static void textfile_run(rt_job *rj, int node, const rt_batch *b) {
+  (void)b;
+  textfile_state *st = rj->state[node];
+  int64_t want = rj->settings.max_records_per_batch;
+  int32_t nparts = (int32_t)rj->settings.partitions;
+  recycle(st);
+  if (!st->eof && st->queued < want) {
+    /* Room for the whole batch now, while little is to be moved. */
+    int64_t est = estimate(st, want - st->queued);
+    make_room(st, est + est / 16 + (est ? 4 : FIRST_ROUND_CHUNKS) * CHUNK_BYTES + 1);
+    while (!st->eof && st->queued < want) {
+      int64_t n = FIRST_ROUND_CHUNKS;
+      est = estimate(st, want - st->queued);
+      if (est > 0)
+        n = (est + CHUNK_BYTES - 1) / CHUNK_BYTES;
+      read_round(rj, st, n < 1 ? 1 : n > MAX_ROUND_CHUNKS ? MAX_ROUND_CHUNKS : n);
+    }
+  }
+  /* The batch: the next m newlines, as one run per chunk. */
+  int64_t m = st->queued < want ? st->queued : want;
+  if (st->cap_runs < st->nchunks - st->head) {
+    free(st->runs);
+    st->cap_runs = st->nchunks - st->head;
+    st->runs = malloc(sizeof *st->runs * (size_t)st->cap_runs);
+    if (!st->runs)
+      rt_fatal("%s: out of memory", st->loc);
+  }
+  int64_t g = 0, prev = st->line - 1, nruns = 0, start = st->line;
+  while (g < m) {
+    tf_chunk *c = &st->chunks[st->head];
+    int64_t k = c->nl.n - st->cur < m - g ? c->nl.n - st->cur : m - g;
+    if (k > 0) {
+      st->runs[nruns++] = (rt_line_run){.nl = c->nl.at + st->cur, .n = k, .first = g, .prev = prev};
+      g += k;
+      st->cur += k;
+      prev = (int64_t)(c->nl.at[st->cur - 1] >> 1);
+    }
+    if (st->cur == c->nl.n) {
+      st->head++;
+      st->cur = 0;
+    }
+  }
+  st->queued -= m;
+  st->line = prev + 1;
+  bool parallel = rt_pool_threads(rj->pool) > 1 && st->line - start >= PARALLEL_BYTES;
+  rt_line_runs_to_parts(rj, &rj->streams[node], st->buf, st->base, st->runs, nruns, m, nparts,
+                        parallel);
 }
 
 static bool textfile_exhausted(rt_job *rj, int node) {
   textfile_state *st = rj->state[node];
-  if (!st->eof && st->pos == st->len)
-    fill(st);
-  return st->eof && st->pos == st->len;
+  if (!st->eof && st->line == st->end) {
+    recycle(st);
+    read_round(rj, st, 1);
+  }
+  return st->eof && st->line == st->end;
 }
 
 static void textfile_free(rt_job *rj, int node) {
@@ -151,6 +314,10 @@ static void textfile_free(rt_job *rj, int node) {
     return;
   if (st->fd >= 0)
     close(st->fd);
+  for (int64_t i = 0; i < st->cap_chunks; i++)
+    rt_newlines_free(&st->chunks[i].nl);
+  free(st->chunks);
+  free(st->runs);
   free(st->buf);
   free(st->path);
   free(st);

@@ -133,6 +133,70 @@ bool ds_split(ds_arena *a, ds_str s, ds_str sep, ds_list *out) {
   return true;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* The bytes of the 8 at p that equal the byte repeated in `pat`: bit 8k+7 is
+ * set iff byte k (in memory order) matches, and no other bit is (exact, no
+ * borrow between bytes, so every match can be used, not only the first). */
+static inline uint64_t match8(const char *p, uint64_t pat) {
+  const uint64_t lo7 = 0x7F7F7F7F7F7F7F7Fu;
+  uint64_t w;
+  memcpy(&w, p, 8);
+  w ^= pat;
+  return ~(((w & lo7) + lo7) | w | lo7);
+}
+#define FIELD_SWAR 1
+#endif
+
+/* The first c in u[j, n), or n: 8 bytes at a time for the first 16 (most
+ * fields are short and a call costs more than that), then memchr (vectorised,
+ * for a field running on to the end of a long line). */
+static inline int64_t next_byte(const char *u, int64_t j, int64_t n, char c) {
+#ifdef FIELD_SWAR
+  const uint64_t pat = 0x0101010101010101u * (unsigned char)c;
+  for (int w = 0; w < 2 && j + 8 <= n; w++, j += 8) {
+    uint64_t m = match8(u + j, pat);
+    if (m)
+      return j + (__builtin_ctzll(m) >> 3);
+  }
+  if (n - j < 8) {
+    while (j < n && u[j] != c)
+      j++;
+    return j;
+  }
+#endif
+  if (j >= n)
+    return n;
+  const char *e = memchr(u + j, c, (size_t)(n - j));
+  return e ? e - u : n;
+}
+
+/* field(s, sep, i) for a one-byte sep, i >= 0: counts i separators in one
+ * pass (8 bytes at a time where it can), without a memchr call per field,
+ * then finds the one that ends field i. */
+static bool field_byte(ds_str s, char c, int64_t i, ds_str *out) {
+  const char *u = s.ptr;
+  int64_t n = s.len, j = 0, start = 0, k = 0;
+#ifdef FIELD_SWAR
+  const uint64_t pat = 0x0101010101010101u * (unsigned char)c;
+  for (; k < i && j + 8 <= n; j += 8) {
+    for (uint64_t m = match8(u + j, pat); m && k < i; m &= m - 1) {
+      k++;
+      start = j + (__builtin_ctzll(m) >> 3) + 1;
+    }
+  }
+#endif
+  for (; k < i && j < n; j++) {
+    if (u[j] == c) {
+      k++;
+      start = j + 1;
+    }
+  }
+  if (k < i)
+    return false;
+  *out = (ds_str){at(s, start), next_byte(u, start, n, c) - start};
+  return true;
+}
+
 bool ds_field(ds_str s, ds_str sep, int64_t i, ds_str *out) {
   if (i < 0)
     return false;
@@ -148,6 +212,8 @@ bool ds_field(ds_str s, ds_str sep, int64_t i, ds_str *out) {
     }
     return false;
   }
+  if (sep.len == 1)
+    return field_byte(s, sep.ptr[0], i, out);
   int64_t start = 0;
   for (int64_t k = 0;; k++) {
     int64_t m = find(s, sep, start);

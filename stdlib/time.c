@@ -48,8 +48,25 @@ static const char *const month_names[12] = {"January", "February", "March",     
                                             "September", "October", "November", "December"};
 static const char *const day_names[7] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                          "Thursday", "Friday", "Saturday"};
+static const unsigned char month_len[12] = {7, 8, 5, 5, 3, 4, 4, 6, 9, 7, 8, 8};
+static const unsigned char day_len[7] = {6, 6, 7, 9, 8, 6, 8};
+
+/* The first three letters of each name, lower case, packed little-end first
+ * (byte k at bits 8k): what read_name compares the input's first three
+ * (lower-cased) bytes with. No two names of a table share these three. */
+#define PACK3(a, b, c) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16)
+static const uint32_t month_abbr[12] = {
+    PACK3('j', 'a', 'n'), PACK3('f', 'e', 'b'), PACK3('m', 'a', 'r'), PACK3('a', 'p', 'r'),
+    PACK3('m', 'a', 'y'), PACK3('j', 'u', 'n'), PACK3('j', 'u', 'l'), PACK3('a', 'u', 'g'),
+    PACK3('s', 'e', 'p'), PACK3('o', 'c', 't'), PACK3('n', 'o', 'v'), PACK3('d', 'e', 'c')};
+static const uint32_t day_abbr[7] = {
+    PACK3('s', 'u', 'n'), PACK3('m', 'o', 'n'), PACK3('t', 'u', 'e'), PACK3('w', 'e', 'd'),
+    PACK3('t', 'h', 'u'), PACK3('f', 'r', 'i'), PACK3('s', 'a', 't')};
 
 enum { MS_PER_DAY = 86400000 };
+
+/* A string literal and its length (no strlen per call). */
+#define LIT(s) s, (int64_t)(sizeof s - 1)
 
 int64_t ds_days_from_civil(int64_t y, int m, int d) {
   y -= m <= 2;
@@ -105,7 +122,7 @@ typedef struct {
 } Parse;
 
 /* Reads min..max digits; false if fewer than min. */
-static bool read_num(Parse *p, int min, int max, int64_t *out) {
+static inline bool read_num(Parse *p, int min, int max, int64_t *out) {
   int64_t v = 0;
   int n = 0;
   while (n < max && p->pos < p->len && (unsigned char)(p->s[p->pos] - '0') <= 9) {
@@ -116,7 +133,7 @@ static bool read_num(Parse *p, int min, int max, int64_t *out) {
   return n >= min;
 }
 
-static bool read_range(Parse *p, int max_digits, int lo, int hi, int *out) {
+static inline bool read_range(Parse *p, int max_digits, int lo, int hi, int *out) {
   int64_t v;
   if (!read_num(p, 1, max_digits, &v) || v < lo || v > hi)
     return false;
@@ -124,40 +141,46 @@ static bool read_range(Parse *p, int max_digits, int lo, int hi, int *out) {
   return true;
 }
 
-/* Matches the full or the 3-letter form of one of n names, any case. */
-static bool read_name(Parse *p, const char *const *names, int n, int *out) {
-  for (int full = 1; full >= 0; full--) {
-    for (int i = 0; i < n; i++) {
-      int64_t l = full ? (int64_t)strlen(names[i]) : 3;
-      if (p->len - p->pos < l)
-        continue;
-      int64_t k = 0;
-      while (k < l && lower(p->s[p->pos + k]) == lower(names[i][k]))
-        k++;
-      if (k == l) {
-        p->pos += l;
-        *out = i;
-        return true;
-      }
-    }
+/* Matches the full or the 3-letter form of one of n names, any case; the
+ * full form wins when the input continues with it. Since no two names share
+ * their first three letters, this is the same as trying every full name
+ * before every 3-letter form, with one comparison per name instead of two
+ * string walks. */
+static inline bool read_name(Parse *p, const char *const *names, const unsigned char *lens,
+                             const uint32_t *abbr, int n, int *out) {
+  if (p->len - p->pos < 3)
+    return false;
+  const char *s = p->s + p->pos;
+  uint32_t key = PACK3((unsigned char)lower(s[0]), (unsigned char)lower(s[1]),
+                       (unsigned char)lower(s[2]));
+  int i = 0;
+  while (i < n && abbr[i] != key)
+    i++;
+  if (i == n)
+    return false;
+  int64_t l = lens[i], k = 3;
+  if (p->len - p->pos >= l) {
+    while (k < l && lower(s[k]) == names[i][k])
+      k++;
   }
-  return false;
+  p->pos += k == l ? l : 3;
+  *out = i;
+  return true;
 }
 
-static bool read_lit(Parse *p, const char *lit) {
-  int64_t l = (int64_t)strlen(lit);
+static bool read_lit(Parse *p, const char *lit, int64_t l) {
   if (p->len - p->pos < l || memcmp(p->s + p->pos, lit, (size_t)l) != 0)
     return false;
   p->pos += l;
   return true;
 }
 
-static void skip_space(Parse *p) {
+static inline void skip_space(Parse *p) {
   while (p->pos < p->len && is_space((unsigned char)p->s[p->pos]))
     p->pos++;
 }
 
-static bool parse_zone(Parse *p) {
+static inline bool parse_zone(Parse *p) {
   if (p->pos < p->len && p->s[p->pos] == 'Z') {
     p->pos++;
     p->offset_min = 0;
@@ -184,10 +207,6 @@ static bool parse_zone(Parse *p) {
 }
 
 static bool parse_fmt(Parse *p, const char *f, int64_t flen);
-
-static bool parse_sub(Parse *p, const char *f) {
-  return parse_fmt(p, f, (int64_t)strlen(f));
-}
 
 static bool parse_directive(Parse *p, char c) {
   int64_t v;
@@ -234,14 +253,14 @@ static bool parse_directive(Parse *p, char c) {
   case 'b':
   case 'B':
   case 'h':
-    if (!read_name(p, month_names, 12, &k))
+    if (!read_name(p, month_names, month_len, month_abbr, 12, &k))
       return false;
     p->mon = k + 1;
     p->have_mon = true;
     return true;
   case 'a':
   case 'A':
-    return read_name(p, day_names, 7, &k);
+    return read_name(p, day_names, day_len, day_abbr, 7, &k);
   case 'p':
     if (p->len - p->pos < 2 || lower(p->s[p->pos + 1]) != 'm')
       return false;
@@ -254,7 +273,8 @@ static bool parse_directive(Parse *p, char c) {
   case 'z':
     return parse_zone(p);
   case 'Z':
-    if (read_lit(p, "UTC") || read_lit(p, "GMT") || read_lit(p, "UT") || read_lit(p, "Z")) {
+    if (read_lit(p, LIT("UTC")) || read_lit(p, LIT("GMT")) || read_lit(p, LIT("UT")) ||
+        read_lit(p, LIT("Z"))) {
       p->offset_min = 0;
       return true;
     }
@@ -269,19 +289,19 @@ static bool parse_directive(Parse *p, char c) {
     return true;
   }
   case 'T':
-    return parse_sub(p, "%H:%M:%S");
+    return parse_fmt(p, LIT("%H:%M:%S"));
   case 'R':
-    return parse_sub(p, "%H:%M");
+    return parse_fmt(p, LIT("%H:%M"));
   case 'D':
-    return parse_sub(p, "%m/%d/%y");
+    return parse_fmt(p, LIT("%m/%d/%y"));
   case 'F':
-    return parse_sub(p, "%Y-%m-%d");
+    return parse_fmt(p, LIT("%Y-%m-%d"));
   case 'n':
   case 't':
     skip_space(p);
     return true;
   case '%':
-    return read_lit(p, "%");
+    return read_lit(p, LIT("%"));
   default:
     return false;
   }
@@ -306,9 +326,76 @@ static bool parse_fmt(Parse *p, const char *f, int64_t flen) {
   return true;
 }
 
+/* ---- Fast paths: a few common formats, recognised by their exact bytes and
+ * parsed by the same steps parse_fmt takes for them, in a straight line
+ * (no directive dispatch). They must give exactly what parse_fmt gives;
+ * check_rt_time.c compares them with equivalent formats that parse_fmt
+ * handles. */
+
+static inline bool read_char(Parse *p, char c) {
+  if (p->pos >= p->len || p->s[p->pos] != c)
+    return false;
+  p->pos++;
+  return true;
+}
+
+/* %Y-%m-%d */
+static inline bool fast_ymd(Parse *p) {
+  int64_t v;
+  if (!read_num(p, 4, 4, &v))
+    return false;
+  p->year = v;
+  return read_char(p, '-') && (p->have_mon = read_range(p, 2, 1, 12, &p->mon)) &&
+         read_char(p, '-') && (p->have_day = read_range(p, 2, 1, 31, &p->day));
+}
+
+/* %H:%M:%S */
+static inline bool fast_hms(Parse *p) {
+  return read_range(p, 2, 0, 23, &p->hour) && read_char(p, ':') &&
+         read_range(p, 2, 0, 59, &p->min) && read_char(p, ':') &&
+         read_range(p, 2, 0, 59, &p->sec);
+}
+
+/* %d/%b/%Y:%H:%M:%S %z (the common log format's stamp) */
+static bool fast_clf(Parse *p) {
+  int64_t v;
+  int k;
+  if (!(p->have_day = read_range(p, 2, 1, 31, &p->day)) || !read_char(p, '/') ||
+      !read_name(p, month_names, month_len, month_abbr, 12, &k) || !read_char(p, '/'))
+    return false;
+  p->mon = k + 1;
+  p->have_mon = true;
+  if (!read_num(p, 4, 4, &v))
+    return false;
+  p->year = v;
+  if (!read_char(p, ':') || !fast_hms(p))
+    return false;
+  skip_space(p);
+  return parse_zone(p);
+}
+
+/* Parses s with fmt into p: a fast path for a known format, else parse_fmt. */
+static inline bool parse_any(Parse *p, const char *f, int64_t flen) {
+  static const char clf[] = "%d/%b/%Y:%H:%M:%S %z";
+  static const char iso[] = "%Y-%m-%d %H:%M:%S"; /* and 'T' for the ' ' */
+  if (flen == (int64_t)sizeof clf - 1 && memcmp(f, clf, sizeof clf - 1) == 0)
+    return fast_clf(p);
+  if (flen == (int64_t)sizeof iso - 1 && memcmp(f, iso, 8) == 0 && (f[8] == ' ' || f[8] == 'T') &&
+      memcmp(f + 9, iso + 9, sizeof iso - 10) == 0) {
+    if (!fast_ymd(p))
+      return false;
+    if (f[8] == ' ')
+      skip_space(p);
+    else if (!read_char(p, 'T'))
+      return false;
+    return fast_hms(p);
+  }
+  return parse_fmt(p, f, flen);
+}
+
 bool ds_parse_time(ds_str s, ds_str fmt, int64_t *out_ms) {
   Parse p = {.s = s.ptr, .len = s.len, .year = 1970, .mon = 1, .day = 1};
-  if (!parse_fmt(&p, fmt.ptr, fmt.len) || p.pos != p.len)
+  if (!parse_any(&p, fmt.ptr, fmt.len) || p.pos != p.len)
     return false;
   if (p.have_epoch) {
     *out_ms = p.epoch * 1000 + p.ms;
@@ -369,8 +456,8 @@ static int put_str(char *b, const char *s, int n) {
 
 static int64_t emit_fmt(const Civil *c, const char *f, int64_t flen, char *dst);
 
-static int64_t emit_sub(const Civil *c, const char *f, char *dst) {
-  return emit_fmt(c, f, (int64_t)strlen(f), dst);
+static int64_t emit_sub(const Civil *c, const char *f, int64_t flen, char *dst) {
+  return emit_fmt(c, f, flen, dst);
 }
 
 /* Output of one directive into b (>= 32 bytes) or, for the compound ones,
@@ -408,11 +495,11 @@ static int64_t emit_directive(const Civil *c, char d, char *b, char *dst) {
   case 'h':
     return put_str(b, month_names[c->mon - 1], 3);
   case 'B':
-    return put_str(b, month_names[c->mon - 1], (int)strlen(month_names[c->mon - 1]));
+    return put_str(b, month_names[c->mon - 1], month_len[c->mon - 1]);
   case 'a':
     return put_str(b, day_names[c->wday], 3);
   case 'A':
-    return put_str(b, day_names[c->wday], (int)strlen(day_names[c->wday]));
+    return put_str(b, day_names[c->wday], day_len[c->wday]);
   case 'p':
     return put_str(b, c->hour < 12 ? "AM" : "PM", 2);
   case 'z':
@@ -434,13 +521,13 @@ static int64_t emit_directive(const Civil *c, char d, char *b, char *dst) {
   case '%':
     return put_str(b, "%", 1);
   case 'T':
-    return emit_sub(c, "%H:%M:%S", dst);
+    return emit_sub(c, LIT("%H:%M:%S"), dst);
   case 'R':
-    return emit_sub(c, "%H:%M", dst);
+    return emit_sub(c, LIT("%H:%M"), dst);
   case 'D':
-    return emit_sub(c, "%m/%d/%y", dst);
+    return emit_sub(c, LIT("%m/%d/%y"), dst);
   case 'F':
-    return emit_sub(c, "%Y-%m-%d", dst);
+    return emit_sub(c, LIT("%Y-%m-%d"), dst);
   default:
     return -1;
   }

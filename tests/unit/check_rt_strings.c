@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static ds_str S(const char *s) {
   return (ds_str){s, (int64_t)strlen(s)};
@@ -110,6 +111,150 @@ START_TEST(field_like_split) {
       ck_assert(ds_field(S(inputs[k]), S(","), i, &f));
       ck_assert(ds_str_eq(f, ((ds_str *)l.ptr)[i]));
     }
+  }
+}
+END_TEST
+
+/* field by the definition: the i-th piece between non-overlapping
+ * separators found left to right, the last running to the end. */
+static bool ref_field(ds_str s, ds_str sep, int64_t i, ds_str *out) {
+  if (i < 0)
+    return false;
+  int64_t start = 0, k = 0;
+  for (int64_t j = 0; j + sep.len <= s.len;) {
+    if (memcmp(s.ptr + j, sep.ptr, (size_t)sep.len) == 0) {
+      if (k++ == i) {
+        *out = (ds_str){s.ptr + start, j - start};
+        return true;
+      }
+      j += sep.len;
+      start = j;
+    } else {
+      j++;
+    }
+  }
+  if (k != i)
+    return false;
+  *out = (ds_str){s.len ? s.ptr + start : s.ptr, s.len - start};
+  return true;
+}
+
+static uint64_t rnd_state = 0x9E3779B97F4A7C15u;
+
+static uint64_t rnd(void) {
+  rnd_state ^= rnd_state << 13;
+  rnd_state ^= rnd_state >> 7;
+  rnd_state ^= rnd_state << 17;
+  return rnd_state;
+}
+
+/* Random strings over a few bytes (bytes with the high bit set, NUL and
+ * bytes next to the separators included), at every alignment, against the
+ * reference: same result, same slice (pointer and length). */
+START_TEST(field_random_vs_reference) {
+  static const char alphabet[] = {',',    ',',    ' ',    'a',    'b', '\0',
+                                  '\x01', '\x7f', '\x80', '\xff', '+', '-'};
+  static const char *seps[] = {",", " ", "a", "\xff", "\x80", "+", ",,", ", ", "ab", "\xff\x80"};
+  char buf[96];
+  for (int iter = 0; iter < 200000; iter++) {
+    int64_t off = (int64_t)(rnd() % 8), len = (int64_t)(rnd() % 80);
+    int dense = (int)(rnd() % 4); /* 0: mostly separators .. 3: few */
+    for (int64_t j = 0; j < len; j++) {
+      uint64_t r = rnd();
+      buf[off + j] = (int)(r % 8) < 4 - dense ? ',' : alphabet[(r >> 8) % sizeof alphabet];
+    }
+    const char *sp = seps[rnd() % (sizeof seps / sizeof *seps)];
+    ds_str sep = {sp, (int64_t)strlen(sp)};
+    if (sep.len == 1 && rnd() % 2) { /* make the random separator byte the common one */
+      for (int64_t j = 0; j < len; j++)
+        if (buf[off + j] == ',')
+          buf[off + j] = sp[0];
+    }
+    ds_str s = {len ? buf + off : (rnd() % 2 ? NULL : buf + off), len};
+    int64_t i = (int64_t)(rnd() % 40) - 3;
+    if (rnd() % 16 == 0)
+      i = rnd() % 2 ? INT64_MAX : INT64_MIN;
+    ds_str got = {NULL, -1}, want = {NULL, -1};
+    bool g = ds_field(s, sep, i, &got), w = ref_field(s, sep, i, &want);
+    ck_assert_msg(g == w, "iter %d: field(len %lld, \"%s\", %lld): %d, want %d", iter,
+                  (long long)len, sp, (long long)i, g, w);
+    if (w)
+      ck_assert_msg(got.ptr == want.ptr && got.len == want.len,
+                    "iter %d: field(len %lld, \"%s\", %lld): [%td, %lld), want [%td, %lld)", iter,
+                    (long long)len, sp, (long long)i, got.ptr - s.ptr, (long long)got.len,
+                    want.ptr - s.ptr, (long long)want.len);
+  }
+}
+END_TEST
+
+/* Edge cases of the one-byte path, both below and above 8 bytes. */
+START_TEST(field_one_byte_edges) {
+  ds_str f;
+  ck_assert(ds_field(S(","), S(","), 0, &f) && eq(f, ""));
+  ck_assert(ds_field(S(","), S(","), 1, &f) && eq(f, ""));
+  ck_assert(!ds_field(S(","), S(","), 2, &f));
+  ck_assert(ds_field(S(",,,,,,,,,,,,,,,,,"), S(","), 17, &f) && eq(f, ""));
+  ck_assert(!ds_field(S(",,,,,,,,,,,,,,,,,"), S(","), 18, &f));
+  ck_assert(ds_field(S("abcdefghijklmnopq"), S(","), 0, &f) && eq(f, "abcdefghijklmnopq"));
+  ck_assert(!ds_field(S("abcdefghijklmnopq"), S(","), 1, &f));
+  ck_assert(ds_field(S("abcdefgh,ijklmnop,"), S(","), 1, &f) && eq(f, "ijklmnop"));
+  ck_assert(ds_field(S("abcdefgh,ijklmnop,"), S(","), 2, &f) && eq(f, ""));
+  ck_assert(ds_field(S(",abcdefghijklmnop"), S(","), 0, &f) && eq(f, ""));
+  ck_assert(ds_field(S(",abcdefghijklmnop"), S(","), 1, &f) && eq(f, "abcdefghijklmnop"));
+  ck_assert(!ds_field(S("a,b"), S(","), INT64_MAX, &f));
+  ck_assert(!ds_field(S("a,b"), S(","), INT64_MIN, &f));
+  ck_assert(ds_field((ds_str){NULL, 0}, S(","), 0, &f) && f.len == 0);
+  ck_assert(!ds_field((ds_str){NULL, 0}, S(","), 1, &f));
+  /* Not NUL-terminated: the byte after the slice is a separator. */
+  ck_assert(ds_field((ds_str){"abcdefghij,k", 10}, S(","), 0, &f) && eq(f, "abcdefghij"));
+  ck_assert(!ds_field((ds_str){"abcdefghij,k", 10}, S(","), 1, &f));
+  ck_assert(ds_field(S("a\xff" "b\xff"), S("\xff"), 1, &f) && eq(f, "b"));
+  ck_assert(ds_field((ds_str){"a\0b\0c\0d\0e\0f", 11}, (ds_str){"\0", 1}, 5, &f) && eq(f, "f"));
+  const char *line = "127.0.0.1 - - [15/Jan/2024:00:00:01 +0000] \"GET /a/b/c HTTP/1.1\" 200 1234";
+  ck_assert(ds_field(S(line), S(" "), 0, &f) && eq(f, "127.0.0.1"));
+  ck_assert(ds_field(S(line), S(" "), 3, &f) && eq(f, "[15/Jan/2024:00:00:01"));
+  ck_assert(ds_field(S(line), S(" "), 6, &f) && eq(f, "/a/b/c"));
+  ck_assert(ds_field(S(line), S(" "), 9, &f) && eq(f, "1234"));
+  ck_assert(!ds_field(S(line), S(" "), 10, &f));
+  ck_assert(ds_field(S(line), S("["), 1, &f) &&
+            eq(f, "15/Jan/2024:00:00:01 +0000] \"GET /a/b/c HTTP/1.1\" 200 1234"));
+  ck_assert(ds_field(S(line), S("]"), 0, &f) && eq(f, "127.0.0.1 - - [15/Jan/2024:00:00:01 +0000"));
+}
+END_TEST
+
+static double now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+/* DS_BENCH=1: ns per field() call on a log line (best of 5 runs). */
+START_TEST(bench_field) {
+  if (!getenv("DS_BENCH"))
+    return;
+  const char *line = "127.0.0.1 - - [15/Jan/2024:00:00:01 +0000] \"GET /a/b/c HTTP/1.1\" 200 1234";
+  struct {
+    const char *sep;
+    int64_t i;
+  } cases[] = {{" ", 0}, {" ", 6}, {"[", 1}, {" ", 9}, {"\" ", 1}};
+  const long n = 10000000;
+  for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+    ds_str sep = S(cases[c].sep);
+    double best = 1e30;
+    int64_t sink = 0;
+    for (int r = 0; r < 5; r++) {
+      double t0 = now_ns();
+      for (long k = 0; k < n; k++) {
+        volatile ds_str vl = S(line); /* reloaded every call: nothing hoisted */
+        ds_str f = {NULL, 0};
+        ds_field((ds_str){vl.ptr, vl.len}, sep, cases[c].i, &f);
+        sink += f.len;
+      }
+      double dt = (now_ns() - t0) / (double)n;
+      best = dt < best ? dt : best;
+    }
+    printf("bench field(line, \"%s\", %lld): %.2f ns/call (%lld)\n", cases[c].sep,
+           (long long)cases[c].i, best, (long long)sink);
   }
 }
 END_TEST
@@ -342,6 +487,8 @@ static Suite *strings_suite(void) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, split_java);
   tcase_add_test(tc, field_like_split);
+  tcase_add_test(tc, field_random_vs_reference);
+  tcase_add_test(tc, field_one_byte_edges);
   tcase_add_test(tc, words_whitespace);
   tcase_add_test(tc, chars_utf8);
   tcase_add_test(tc, trim_ascii);
@@ -353,6 +500,10 @@ static Suite *strings_suite(void) {
   tcase_add_test(tc, allocation_failure);
   tcase_add_test(tc, many_allocations);
   suite_add_tcase(s, tc);
+  TCase *bench = tcase_create("bench"); /* DS_BENCH=1 only */
+  tcase_set_timeout(bench, 300);
+  tcase_add_test(bench, bench_field);
+  suite_add_tcase(s, bench);
   return s;
 }
 

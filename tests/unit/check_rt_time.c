@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static ds_str S(const char *s) {
   return (ds_str){s, (int64_t)strlen(s)};
@@ -205,6 +206,309 @@ START_TEST(format_parse_round_trip) {
 }
 END_TEST
 
+static uint64_t rnd_state = 0x2545F4914F6CDD1Du;
+
+static uint64_t rnd(void) {
+  rnd_state ^= rnd_state << 13;
+  rnd_state ^= rnd_state >> 7;
+  rnd_state ^= rnd_state << 17;
+  return rnd_state;
+}
+
+static int rndn(int n) {
+  return (int)(rnd() % (uint64_t)n);
+}
+
+/* Appends a number of `digits` digits (value below 10^digits) to b. */
+static int put_digits(char *b, int digits, int max) {
+  int v = rndn(max + 1), n = 0;
+  char tmp[12];
+  for (int k = 0; k < digits; k++, v /= 10)
+    tmp[n++] = (char)('0' + v % 10);
+  for (int k = 0; k < n; k++)
+    b[k] = tmp[n - 1 - k];
+  return n;
+}
+
+/* A number field: usually 2 digits in range, sometimes 1, 0 or 3, or out of range. */
+static int put_field(char *b, int max) {
+  int r = rndn(20);
+  if (r == 0)
+    return 0;
+  if (r == 1)
+    return put_digits(b, 3, 999);
+  if (r < 5)
+    return put_digits(b, 1, 9);
+  return put_digits(b, 2, r == 5 ? 99 : max);
+}
+
+static int put_str(char *b, const char *s) {
+  int n = (int)strlen(s);
+  memcpy(b, s, (size_t)n);
+  return n;
+}
+
+static int put_sep(char *b, char want) {
+  int r = rndn(40);
+  if (r == 0)
+    return 0;
+  if (r == 1)
+    return put_str(b, " ");
+  if (r == 2)
+    return put_str(b, "//");
+  b[0] = want;
+  return 1;
+}
+
+static int put_space(char *b) {
+  static const char *spaces[] = {" ", " ", " ", " ", "", "  ", "\t", " \n ", "x"};
+  return put_str(b, spaces[rndn(sizeof spaces / sizeof *spaces)]);
+}
+
+static int put_year(char *b) {
+  int r = rndn(20);
+  if (r == 0)
+    return put_digits(b, 3, 999);
+  if (r == 1)
+    return put_digits(b, 5, 99999);
+  if (r == 2)
+    return put_str(b, "-200");
+  return put_digits(b, 4, 9999);
+}
+
+static int put_month(char *b) {
+  static const char *full[] = {"January", "February", "March",    "April",
+                               "May",     "June",     "July",     "August",
+                               "September", "October", "November", "December"};
+  static const char *odd[] = {"",      "Ma",    "Foo",    "jAn",  "JAN",
+                              "Sept",  "Junee", "mayday", "Dece", "Dec1"};
+  int r = rndn(20);
+  if (r < 2)
+    return put_str(b, odd[rndn(sizeof odd / sizeof *odd)]);
+  const char *m = full[rndn(12)];
+  int n = r < 12 ? 3 : r < 17 ? (int)strlen(m) : 3 + rndn((int)strlen(m) - 2);
+  for (int k = 0; k < n; k++)
+    b[k] = rndn(4) ? m[k] : (char)(m[k] ^ 0x20); /* flip the case now and then */
+  return n;
+}
+
+static int put_zone(char *b) {
+  static const char *zones[] = {"+0000", "+0000", "-0700", "+0530", "+05:30", "-12:45", "Z",
+                                "+07",   "+2400", "+0760", "+7",    "0700",   "+07:0", "",
+                                "+23:59", "-0000", "z",    "+05:3x"};
+  return put_str(b, zones[rndn(sizeof zones / sizeof *zones)]);
+}
+
+/* Random damage: a byte replaced, dropped or inserted, or none. */
+static int mutate(char *b, int n) {
+  int r = rndn(6);
+  if (r > 2 || n == 0)
+    return n;
+  static const char bytes[] = "0123456789/:-+ TZaAnNJ\t";
+  int at = rndn(n);
+  if (r == 0) {
+    b[at] = bytes[rndn((int)sizeof bytes - 1)];
+  } else if (r == 1) {
+    memmove(b + at, b + at + 1, (size_t)(n - at - 1));
+    n--;
+  } else {
+    memmove(b + at + 1, b + at, (size_t)(n - at));
+    b[at] = bytes[rndn((int)sizeof bytes - 1)];
+    n++;
+  }
+  return n;
+}
+
+/* Parses b[0..n) with the fast-path format and with an equivalent one that
+ * goes through the general interpreter: same result, same instant. */
+static void same_both_ways(const char *b, int n, const char *fast, const char *general, int *ok) {
+  int64_t t1 = 0, t2 = 0;
+  ds_str in = {b, n};
+  bool r1 = ds_parse_time(in, S(fast), &t1), r2 = ds_parse_time(in, S(general), &t2);
+  ck_assert_msg(r1 == r2 && (!r1 || t1 == t2), "\"%.*s\": \"%s\" gives %d/%lld, \"%s\" %d/%lld", n,
+                b, fast, r1, (long long)t1, general, r2, (long long)t2);
+  *ok += r1;
+}
+
+/* The fast paths for the common log format and the two ISO-like formats
+ * against the general interpreter, on random near-valid and invalid stamps. */
+START_TEST(fast_path_vs_general) {
+  static const char *clf = "%d/%b/%Y:%H:%M:%S %z";
+  static const char *clf_general[] = {"%d/%h/%Y:%T %z", "%d/%b/%Y:%H:%M:%S%n%z",
+                                      "%d/%B/%Y:%H:%M:%S%t%z"};
+  static const char *iso_sp = "%Y-%m-%d %H:%M:%S", *iso_t = "%Y-%m-%dT%H:%M:%S";
+  int ok_clf = 0, ok_iso = 0;
+  char b[128];
+  for (int iter = 0; iter < 300000; iter++) {
+    int n = 0;
+    n += put_field(b + n, 31);
+    n += put_sep(b + n, '/');
+    n += put_month(b + n);
+    n += put_sep(b + n, '/');
+    n += put_year(b + n);
+    n += put_sep(b + n, ':');
+    n += put_field(b + n, 23);
+    n += put_sep(b + n, ':');
+    n += put_field(b + n, 59);
+    n += put_sep(b + n, ':');
+    n += put_field(b + n, 59);
+    n += put_space(b + n);
+    n += put_zone(b + n);
+    if (rndn(30) == 0)
+      n += put_str(b + n, rndn(2) ? " " : "0");
+    n = mutate(b, n);
+    same_both_ways(b, n, clf, clf_general[iter % 3], &ok_clf);
+
+    n = 0;
+    n += put_year(b + n);
+    n += put_sep(b + n, '-');
+    n += put_field(b + n, 12);
+    n += put_sep(b + n, '-');
+    n += put_field(b + n, 31);
+    int t = rndn(8);
+    n += t == 0 ? put_str(b + n, "T") : t == 1 ? put_str(b + n, "t") : put_space(b + n);
+    n += put_field(b + n, 23);
+    n += put_sep(b + n, ':');
+    n += put_field(b + n, 59);
+    n += put_sep(b + n, ':');
+    n += put_field(b + n, 59);
+    if (rndn(30) == 0)
+      n += put_str(b + n, rndn(2) ? " " : "Z");
+    n = mutate(b, n);
+    same_both_ways(b, n, iso_sp, "%F %T", &ok_iso);
+    same_both_ways(b, n, iso_t, "%FT%T", &ok_iso);
+  }
+  /* Both kinds of input occur often enough to mean something. */
+  ck_assert_msg(ok_clf > 15000 && ok_iso > 15000, "only %d / %d parsed", ok_clf, ok_iso);
+
+  /* Every valid instant formatted in these formats reads back, both ways. */
+  ds_arena a;
+  ds_arena_init(&a, NULL, NULL);
+  const int64_t lo = -62135596800000, hi = 253402300799999;
+  for (int iter = 0; iter < 20000; iter++) {
+    int64_t t = lo + (int64_t)(rnd() % (uint64_t)(hi - lo));
+    t -= ((t % 1000) + 1000) % 1000;
+    const char *fmts[] = {clf, iso_sp, iso_t};
+    for (int f = 0; f < 3; f++) {
+      ds_str out;
+      int64_t back = 0;
+      ck_assert(ds_format_time(&a, t, S(fmts[f]), &out));
+      ck_assert_msg(ds_parse_time(out, S(fmts[f]), &back) && back == t, "%.*s", (int)out.len,
+                    out.ptr);
+    }
+    ds_arena_reset(&a);
+  }
+  ds_arena_destroy(&a);
+  PARSES("15/Jan/2024:00:00:01 +0000", "%d/%b/%Y:%H:%M:%S %z", 1705276801000);
+  PARSES("5/january/2024:0:0:1 -01:30", "%d/%b/%Y:%H:%M:%S %z", 1704418201000);
+  PARSES("29/Feb/2024:23:59:59+2359", "%d/%b/%Y:%H:%M:%S %z", 1709164859000);
+  PARSES("2024-01-15 00:00:01", "%Y-%m-%d %H:%M:%S", 1705276801000);
+  PARSES("2024-1-5T1:2:3", "%Y-%m-%dT%H:%M:%S", 1704416523000);
+  FAILS("30/Feb/2024:00:00:00 +0000", "%d/%b/%Y:%H:%M:%S %z");
+  FAILS("15/Jan/2024:00:00:01 +0000 ", "%d/%b/%Y:%H:%M:%S %z");
+  FAILS("2024-01-15 00:00:01 ", "%Y-%m-%d %H:%M:%S");
+  FAILS("2024-01-15 00:00:01", "%Y-%m-%dT%H:%M:%S");
+  FAILS("2024-01-15T00:00:01", "%Y-%m-%d %H:%M:%S");
+}
+END_TEST
+
+/* read_name against its definition: every full name is tried before every
+ * 3-letter form, any case, longest consumed. The text after the name is put
+ * into the format as literal bytes, so the parse succeeds only if exactly the
+ * reference's bytes were taken as the name. */
+START_TEST(names_like_reference) {
+  static const char *months[] = {"January", "February", "March",    "April",
+                                 "May",     "June",     "July",     "August",
+                                 "September", "October", "November", "December"};
+  static const char *days[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                               "Thursday", "Friday", "Saturday"};
+  static const char *tails[] = {"",   "x",   "1", "ember", "uary", "ch",
+                                "day", "e",   "y", "sday",  "ust"};
+  char in[64], fmt[80];
+  for (int kind = 0; kind < 2; kind++) {
+    const char *const *names = kind ? days : months;
+    int count = kind ? 7 : 12;
+    for (int i = 0; i < count; i++) {
+      int len = (int)strlen(names[i]);
+      for (int plen = 0; plen <= len; plen++) {
+        for (size_t t = 0; t < sizeof tails / sizeof *tails; t++) {
+          for (int caps = 0; caps < 4; caps++) {
+            int n = 0;
+            for (int k = 0; k < plen; k++) {
+              char c = names[i][k];
+              bool flip = caps == 1 ? k == 0 : caps == 2 ? true : caps == 3 ? k % 2 : false;
+              in[n++] = flip ? (char)(c ^ 0x20) : c;
+            }
+            n += sprintf(in + n, "%s", tails[t]);
+            /* The reference. */
+            int got = -1, used = 0;
+            for (int full = 1; full >= 0 && got < 0; full--) {
+              for (int m = 0; m < count && got < 0; m++) {
+                int l = full ? (int)strlen(names[m]) : 3;
+                if (n < l)
+                  continue;
+                int k = 0;
+                while (k < l && (in[k] | 0x20) == (names[m][k] | 0x20))
+                  k++;
+                if (k == l) {
+                  got = m;
+                  used = l;
+                }
+              }
+            }
+            snprintf(fmt, sizeof fmt, "%s%s", kind ? "%a" : "%b", got < 0 ? in : in + used);
+            int64_t v = -1;
+            bool ok = ds_parse_time((ds_str){in, n}, S(fmt), &v);
+            ck_assert_msg(ok == (got >= 0), "\"%.*s\" with \"%s\": %d", n, in, fmt, ok);
+            if (ok && !kind)
+              ck_assert_int_eq(v, ds_days_from_civil(1970, got + 1, 1) * 86400000);
+          }
+        }
+      }
+    }
+  }
+}
+END_TEST
+
+static double now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+/* DS_BENCH=1: ns per parseTime call (best of 5 runs). */
+START_TEST(bench_parse_time) {
+  if (!getenv("DS_BENCH"))
+    return;
+  struct {
+    const char *s, *fmt;
+  } cases[] = {{"15/Jan/2024:00:00:01 +0000", "%d/%b/%Y:%H:%M:%S %z"},
+               {"15/Jan/2024:00:00:01 +0000", "%d/%h/%Y:%T %z"}, /* the general path */
+               {"2024-01-15 00:00:01", "%Y-%m-%d %H:%M:%S"},
+               {"2024-01-15T00:00:01.250Z", "%Y-%m-%dT%H:%M:%S.%f%z"},
+               {"Mon, 15 January 2024 00:00:01 GMT", "%a, %d %B %Y %H:%M:%S %Z"}};
+  const long n = 5000000;
+  for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+    ds_str fmt = S(cases[c].fmt);
+    double best = 1e30;
+    int64_t sink = 0;
+    for (int r = 0; r < 5; r++) {
+      double t0 = now_ns();
+      for (long k = 0; k < n; k++) {
+        volatile ds_str vs = S(cases[c].s); /* reloaded every call: nothing hoisted */
+        int64_t t = 0;
+        ds_parse_time((ds_str){vs.ptr, vs.len}, fmt, &t);
+        sink += t;
+      }
+      double dt = (now_ns() - t0) / (double)n;
+      best = dt < best ? dt : best;
+    }
+    printf("bench parseTime(\"%s\", \"%s\"): %.2f ns/call (%lld)\n", cases[c].s, cases[c].fmt,
+           best, (long long)sink);
+  }
+}
+END_TEST
+
 START_TEST(days_from_civil) {
   ck_assert_int_eq(ds_days_from_civil(1970, 1, 1), 0);
   ck_assert_int_eq(ds_days_from_civil(1970, 1, 2), 1);
@@ -224,7 +528,13 @@ static Suite *time_suite(void) {
   tcase_add_test(tc, format_examples);
   tcase_add_test(tc, format_parse_round_trip);
   tcase_add_test(tc, days_from_civil);
+  tcase_add_test(tc, fast_path_vs_general);
+  tcase_add_test(tc, names_like_reference);
   suite_add_tcase(s, tc);
+  TCase *bench = tcase_create("bench"); /* DS_BENCH=1 only */
+  tcase_set_timeout(bench, 300);
+  tcase_add_test(bench, bench_parse_time);
+  suite_add_tcase(s, bench);
   return s;
 }
 
