@@ -5,7 +5,8 @@
  * `prefix-<ms>` or `prefix-<ms>.suffix` holding `part-NNNNN` per input
  * partition (empty files included), one element per line, and an empty
  * `_SUCCESS`. The directory is written under a hidden name beside its final
- * one (`.<name>.tmp`), every file and the directory fsync'd, then renamed
+ * one (`.<name>.tmp`), every file and the directory fsync'd (when a
+ * checkpoint is configured: exactly-once output needs it), then renamed
  * into place, so a reader sees a batch's directory complete or not at all.
  * Partitions are formatted and written in parallel, each through a buffer
  * kept per partition across batches.
@@ -38,6 +39,7 @@ typedef struct write_task {
   const ds_type *type;
   const rt_stream *in;
   const char *dir;
+  bool durable;    /* fsync files and directories (only with a checkpoint) */
   int err;         /* the first errno of any task (0: none) */
   int32_t err_part;
 } write_task;
@@ -135,7 +137,7 @@ static void write_part(rt_job *rj, int i, void *arg, ds_ctx *ctx) {
   }
   if ((r = write_all(fd, buf->ptr, buf->len)) < 0)
     goto fail_fd;
-  if (fsync(fd) < 0) {
+  if (t->durable && fsync(fd) < 0) {
     r = -errno;
     goto fail_fd;
   }
@@ -212,7 +214,11 @@ static void text_run(rt_job *rj, int node, const rt_batch *b) {
   if (mkdir(tmp, 0777) < 0)
     rt_fatal("%s: cannot create %s: %s", n->loc, tmp, strerror(errno));
 
-  write_task t = {.st = st, .type = rj->job->nodes[n->inputs[0]].elem, .in = in, .dir = tmp};
+  /* Exactly-once output needs the batch on disk before the checkpoint that
+   * records it; without a checkpoint there is nothing to be exact against,
+   * and the atomic rename alone keeps directories whole. */
+  bool durable = rj->settings.checkpoint != NULL;
+  write_task t = {.st = st, .type = rj->job->nodes[n->inputs[0]].elem, .in = in, .dir = tmp, .durable = durable};
   if (in->nparts > 0)
     rt_parallel(rj, in->nparts, write_part, &t);
   if (t.err)
@@ -220,10 +226,10 @@ static void text_run(rt_job *rj, int node, const rt_batch *b) {
 
   snprintf(path, sizeof path, "%s/_SUCCESS", tmp);
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0 || fsync(fd) < 0)
+  if (fd < 0 || (durable && fsync(fd) < 0))
     rt_fatal("%s: cannot write %s: %s", n->loc, path, strerror(errno));
   close(fd);
-  if ((r = fsync_path(tmp, O_RDONLY | O_DIRECTORY)) < 0)
+  if (durable && (r = fsync_path(tmp, O_RDONLY | O_DIRECTORY)) < 0)
     rt_fatal("%s: cannot sync %s: %s", n->loc, tmp, strerror(-r));
 
   if (rename(tmp, final) < 0) {
@@ -236,7 +242,7 @@ static void text_run(rt_job *rj, int node, const rt_batch *b) {
       rt_fatal("%s: cannot replace %s: %s", n->loc, final, strerror(errno));
     remove_dir(path);
   }
-  if ((r = fsync_path(parent, O_RDONLY | O_DIRECTORY)) < 0)
+  if (durable && (r = fsync_path(parent, O_RDONLY | O_DIRECTORY)) < 0)
     rt_fatal("%s: cannot sync %s: %s", n->loc, parent, strerror(-r));
   rj->records_out += total;
 }
