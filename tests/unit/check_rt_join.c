@@ -27,25 +27,7 @@
 
 /* ---- types written by hand, as dsc would generate them ---- */
 
-static uint64_t i64_hash(const void *v) { return ds_hash_i64(*(const int64_t *)v, DS_HASH_SEED); }
-static bool i64_eq(const void *a, const void *b) { return *(const int64_t *)a == *(const int64_t *)b; }
-static int i64_cmp(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return (x > y) - (x < y);
-}
-static const ds_type t_int = {"int", 8, 8, NULL, NULL, i64_hash, i64_eq, i64_cmp};
-
-static uint64_t str_hash(const void *v) {
-  const ds_str *s = v;
-  return ds_hash_bytes(s->ptr, s->len, DS_HASH_SEED);
-}
-static bool str_eq(const void *a, const void *b) {
-  return ds_str_eq(*(const ds_str *)a, *(const ds_str *)b);
-}
-static int str_cmp(const void *a, const void *b) {
-  return ds_str_cmp(*(const ds_str *)a, *(const ds_str *)b);
-}
-static const ds_type t_str = {"string", 16, 8, NULL, NULL, str_hash, str_eq, str_cmp};
+#include "rt_types.h"
 
 typedef struct {
   uint8_t some;

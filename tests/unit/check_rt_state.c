@@ -26,27 +26,7 @@
 
 /* ---- types written by hand, as dsc would generate them ---- */
 
-static uint64_t i64_hash(const void *v) { return ds_hash_i64(*(const int64_t *)v, DS_HASH_SEED); }
-static bool i64_eq(const void *a, const void *b) { return *(const int64_t *)a == *(const int64_t *)b; }
-static const ds_type t_int = {"int", 8, 8, NULL, NULL, i64_hash, i64_eq, NULL};
-
-static void str_copy(void *dst, const void *src, ds_arena *a) {
-  const ds_str *s = src;
-  ds_str *d = dst;
-  char *p = s->len ? ds_arena_alloc(a, (size_t)s->len) : NULL;
-  if (s->len)
-    memcpy(p, s->ptr, (size_t)s->len);
-  d->ptr = p;
-  d->len = s->len;
-}
-static uint64_t str_hash(const void *v) {
-  const ds_str *s = v;
-  return ds_hash_bytes(s->ptr, s->len, DS_HASH_SEED);
-}
-static bool str_eq(const void *a, const void *b) {
-  return ds_str_eq(*(const ds_str *)a, *(const ds_str *)b);
-}
-static const ds_type t_str = {"string", 16, 8, str_copy, NULL, str_hash, str_eq, NULL};
+#include "rt_types.h"
 
 typedef struct {
   int64_t key, val;
