@@ -356,6 +356,11 @@ int ds_main(int argc, char **argv, ds_job *job) {
     fprintf(stderr, "%s: %s\n", where, msg);
     goto done_settings;
   }
+  /* Say so rather than let a user believe state survives a restart. */
+  if (rj.settings.checkpoint)
+    fprintf(stderr, "%s: warning: checkpoints are not implemented yet: '%s' is not written and state "
+                    "starts empty on every start\n",
+            where, rj.settings.checkpoint);
 
   /* The job's arguments (top-level lets, operator arguments). */
   rj.site_errors = calloc((size_t)(job->nsites > 0 ? job->nsites : 1), sizeof(int64_t));
