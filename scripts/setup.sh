@@ -11,7 +11,7 @@ packages=(
   re2c bison                                       # lexer and parser generators
   libuv1-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev
   check                                            # unit tests
-  python3 time procps                              # test fixtures and benchmark figures
+  python3 time procps curl                         # test fixtures and benchmark figures
 )
 
 missing=()
