@@ -100,6 +100,8 @@ LLVMValueRef gen_expr(Gen *g, Expr *e);
 LLVMValueRef gen_apply(Gen *g, Expr *f, LLVMValueRef *args, int nargs);
 /* The LLVM function of a lambda or fn passed to an operator. */
 LLVMValueRef gen_fn_value(Gen *g, Expr *f);
+/* f's body generated in place with its parameters bound to vals. */
+LLVMValueRef gen_inline_lambda(Gen *g, Expr *f, LLVMValueRef *vals, int n);
 void gen_user_fns(Gen *g);
 int gen_site(Gen *g, Loc loc, const char *what);
 /* Branches to the current function's fail block when ok is false,
@@ -116,6 +118,7 @@ typedef struct GenLoop {
   LLVMBasicBlockRef head, body, next, done;
   LLVMValueRef i, elem;
 } GenLoop;
+/* ptr NULL: a counted loop whose elem is i itself (elem_ty unused). */
 void gen_loop_begin(Gen *g, GenLoop *l, LLVMValueRef ptr, LLVMValueRef n, Type *elem_ty);
 void gen_loop_end(Gen *g, GenLoop *l); /* closes the body; the builder continues after the loop */
 void gen_loop_next(Gen *g, GenLoop *l);  /* ends the body and moves to the `next` block ... */

@@ -296,8 +296,12 @@ void gen_loop_begin(Gen *g, GenLoop *l, LLVMValueRef ptr, LLVMValueRef n, Type *
   l->i = LLVMBuildPhi(g->b, g->t_i64, "i");
   LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, l->i, n, ""), l->body, l->done);
   LLVMPositionBuilderAtEnd(g->b, l->body);
-  LLVMTypeRef et = gen_type(g, elem_ty);
-  l->elem = LLVMBuildLoad2(g->b, et, LLVMBuildGEP2(g->b, et, ptr, &l->i, 1, ""), "elem");
+  if (ptr) {
+    LLVMTypeRef et = gen_type(g, elem_ty);
+    l->elem = LLVMBuildLoad2(g->b, et, LLVMBuildGEP2(g->b, et, ptr, &l->i, 1, ""), "elem");
+  } else {
+    l->elem = l->i; /* a counted loop: range(n) without its list */
+  }
   LLVMValueRef zero = i64c(g, 0);
   LLVMAddIncoming(l->i, &zero, &pre, 1);
 }
@@ -333,9 +337,10 @@ static LLVMValueRef alloc_elems(Gen *g, Expr *at, Type *t, LLVMValueRef n) {
   return p;
 }
 
-/* Binds a list builtin's lambda parameter(s) to v (destructuring a tuple)
- * and generates its body inline. */
-static LLVMValueRef inline_lambda(Gen *g, Expr *f, LLVMValueRef *vals, int n) {
+/* Binds a lambda's parameter(s) to vals (destructuring a tuple) and
+ * generates its body inline, where it may use the enclosing locals; a fn
+ * name is called. */
+LLVMValueRef gen_inline_lambda(Gen *g, Expr *f, LLVMValueRef *vals, int n) {
   if (f->kind != EX_LAMBDA)
     return gen_apply(g, f, vals, n);
   GenVar *saved = g->cur->vars;
@@ -363,7 +368,7 @@ static LLVMValueRef gen_list_builtin(Gen *g, Expr *e) {
     LLVMValueRef out = alloc_elems(g, e, rt, n);
     GenLoop l;
     loop_begin(g, &l, list, et);
-    LLVMValueRef r = inline_lambda(g, arg_expr(e, 1), &l.elem, 1);
+    LLVMValueRef r = gen_inline_lambda(g, arg_expr(e, 1), &l.elem, 1);
     LLVMBuildStore(g->b, r, LLVMBuildGEP2(g->b, rlt, out, &l.i, 1, ""));
     gen_loop_end(g, &l);
     return make_str(g, out, n);
@@ -376,7 +381,7 @@ static LLVMValueRef gen_list_builtin(Gen *g, Expr *e) {
     LLVMBuildStore(g->b, i64c(g, 0), count);
     GenLoop l;
     loop_begin(g, &l, list, et);
-    LLVMValueRef keep = inline_lambda(g, arg_expr(e, 1), &l.elem, 1);
+    LLVMValueRef keep = gen_inline_lambda(g, arg_expr(e, 1), &l.elem, 1);
     LLVMBasicBlockRef yes = gen_block(g, "keep");
     LLVMBuildCondBr(g->b, keep, yes, l.next);
     LLVMPositionBuilderAtEnd(g->b, yes);
@@ -393,7 +398,7 @@ static LLVMValueRef gen_list_builtin(Gen *g, Expr *e) {
     GenLoop l;
     loop_begin(g, &l, list, et);
     LLVMValueRef vals[2] = {LLVMBuildLoad2(g->b, LLVMTypeOf(init), acc, ""), l.elem};
-    LLVMBuildStore(g->b, inline_lambda(g, arg_expr(e, 2), vals, 2), acc);
+    LLVMBuildStore(g->b, gen_inline_lambda(g, arg_expr(e, 2), vals, 2), acc);
     gen_loop_end(g, &l);
     return LLVMBuildLoad2(g->b, LLVMTypeOf(init), acc, "");
   }

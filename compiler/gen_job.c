@@ -348,6 +348,62 @@ static void emit_sink(StageGen *sg, LLVMValueRef v) {
   LLVMPositionBuilderAtEnd(g->b, done);
 }
 
+static void emit_chain(StageGen *sg, int k, LLVMValueRef v, Type *vt);
+
+/* The builtin call `name(...)` that e is, or NULL. */
+static Expr *builtin_call(Expr *e, BuiltinKind kind) {
+  return e && e->kind == EX_CALL && e->builtin && e->builtin->kind == kind ? e : NULL;
+}
+
+/* flatMap(x => map(xs, y => e)): loops over xs (over 0..n-1 for range(n))
+ * and emits each e, without building either list. The lambdas are generated
+ * in place, so the inner one may use x. `key` is set for flatMapValues.
+ * Returns false when f has another shape. */
+static bool emit_flat_map_of_map(StageGen *sg, int k, Expr *f, LLVMValueRef arg, LLVMValueRef key, Type *out) {
+  Gen *g = sg->g;
+  Expr *map = f->kind == EX_LAMBDA ? builtin_call(f->body, BI_MAPLIST) : NULL;
+  Expr *inner = map ? ((Arg *)map->args.items[1])->value : NULL;
+  if (!inner || inner->kind != EX_LAMBDA)
+    return false;
+  Expr *src = ((Arg *)map->args.items[0])->value;
+  Expr *range = builtin_call(src, BI_RANGE);
+  GenVar *saved_vars = g->cur->vars;
+  /* Bind x (taking a tuple apart as gen_inline_lambda would) for the whole loop. */
+  GenVar *outer = NULL;
+  for (int i = 0; i < f->params.len; i++) {
+    GenVar *var = arena_alloc(g->a, sizeof *var);
+    var->key = f->params.items[i];
+    var->value = f->destructure ? LLVMBuildExtractValue(g->b, arg, (unsigned)i, "") : arg;
+    var->next = outer ? outer : saved_vars;
+    outer = var;
+  }
+  if (outer)
+    g->cur->vars = outer;
+  GenLoop l;
+  if (range) {
+    LLVMValueRef n = gen_expr(g, ((Arg *)range->args.items[0])->value);
+    gen_loop_begin(g, &l, NULL, n, NULL);
+  } else {
+    LLVMValueRef list = gen_expr(g, src);
+    gen_loop_begin(g, &l, LLVMBuildExtractValue(g->b, list, 0, ""), LLVMBuildExtractValue(g->b, list, 1, ""),
+                   type_repr(src->ty)->elem);
+  }
+  /* A record error inside drops only that item. */
+  LLVMBasicBlockRef saved_fail = g->cur->fail;
+  g->cur->fail = drop_block(g, l.next);
+  LLVMValueRef item = gen_inline_lambda(g, inner, &l.elem, 1);
+  if (key) {
+    LLVMValueRef p = LLVMGetUndef(gen_type(g, out));
+    p = LLVMBuildInsertValue(g->b, p, key, 0, "");
+    item = LLVMBuildInsertValue(g->b, p, item, 1, "");
+  }
+  emit_chain(sg, k + 1, item, out);
+  g->cur->fail = saved_fail;
+  gen_loop_end(g, &l);
+  g->cur->vars = saved_vars;
+  return true;
+}
+
 /* Generates steps k.. applied to value v, in the current block. */
 static void emit_chain(StageGen *sg, int k, LLVMValueRef v, Type *vt) {
   Gen *g = sg->g;
@@ -398,6 +454,8 @@ static void emit_chain(StageGen *sg, int k, LLVMValueRef v, Type *vt) {
   case OP_FLATMAPVALUES: {
     bool values = n->op->kind == OP_FLATMAPVALUES;
     LLVMValueRef arg = values ? LLVMBuildExtractValue(g->b, v, 1, "") : v;
+    if (emit_flat_map_of_map(sg, k, f, arg, values ? LLVMBuildExtractValue(g->b, v, 0, "") : NULL, out))
+      return;
     LLVMValueRef r = gen_apply(g, f, &arg, 1);
     Type *rt = type_repr(type_repr(f->ty)->ret);
     Type *item_t = rt->elem;
