@@ -103,6 +103,10 @@ static Loc value_loc(Expr *e) {
   return (Loc){0, 0};
 }
 
+/* The expression that gives a function argument's result: a lambda's body
+ * (diagnostics about what a function returns point there), or f itself. */
+static Expr *result_expr(Expr *f) { return f->kind == EX_LAMBDA ? f->body : f; }
+
 /* Unifies the type of e with want, or reports "what: expected X, found Y" at e. */
 static bool expect_type(Checker *c, Expr *e, Type *got, Type *want, const char *what) {
   if (type_unify(c->a, got, want))
@@ -500,7 +504,7 @@ static Type *flat_elem(Checker *c, Expr *f, Type *ret, const char *op) {
   if (r->kind == TY_LIST || r->kind == TY_OPTION)
     return r->elem;
   if (r->kind != TY_ERROR)
-    diag_error(c->d, value_loc(f->kind == EX_LAMBDA ? f->body : f),
+    diag_error(c->d, value_loc(result_expr(f)),
                "%s needs a function that returns a list or an option, found %s", op, ts(c, r));
   return err_type();
 }
@@ -548,7 +552,7 @@ static Type *check_method(Checker *c, Expr *call, Type *recv, const OpInfo *op) 
     if (op->kind == OP_FLATMAP)
       return stream_of(c, flat_elem(c, a.pos[0], ret, name), period);
     if (!type_unify(c->a, ret, prim(TY_BOOL)))
-      diag_error(c->d, value_loc(a.pos[0]->kind == EX_LAMBDA ? a.pos[0]->body : a.pos[0]),
+      diag_error(c->d, value_loc(result_expr(a.pos[0])),
                  "filter needs a function that returns bool, found %s", ts(c, ret));
     return stream_of(c, T, period);
   }
@@ -581,7 +585,7 @@ static Type *check_method(Checker *c, Expr *call, Type *recv, const OpInfo *op) 
       return err_type();
     Type *ps[2] = {T, T};
     Type *ret = check_fn_arg(c, a.pos[0], ps, 2, name);
-    expect_type(c, a.pos[0]->kind == EX_LAMBDA ? a.pos[0]->body : a.pos[0], ret, T,
+    expect_type(c, result_expr(a.pos[0]), ret, T,
                 "reduce's function must return the element type");
     return stream_of(c, T, period);
   }
@@ -597,7 +601,7 @@ static Type *check_method(Checker *c, Expr *call, Type *recv, const OpInfo *op) 
       return err_type();
     Type *key = check_fn_arg(c, a.pos[0], &T, 1, name);
     if (!type_is_orderable(key))
-      diag_error(c->d, value_loc(a.pos[0]->kind == EX_LAMBDA ? a.pos[0]->body : a.pos[0]),
+      diag_error(c->d, value_loc(result_expr(a.pos[0])),
                  "sortBy needs a key that can be ordered (int, float, string, time, duration or "
                  "a tuple of them), found %s",
                  ts(c, key));
@@ -615,7 +619,7 @@ static Type *check_method(Checker *c, Expr *call, Type *recv, const OpInfo *op) 
     arg_of_type(c, a.pos[0], prim(TY_INT), "the count of top");
     Type *key = check_fn_arg(c, a.pos[1], &T, 1, name);
     if (!type_is_orderable(key))
-      diag_error(c->d, value_loc(a.pos[1]->kind == EX_LAMBDA ? a.pos[1]->body : a.pos[1]),
+      diag_error(c->d, value_loc(result_expr(a.pos[1])),
                  "top needs a key that can be ordered (int, float, string, time, duration or a "
                  "tuple of them), found %s",
                  ts(c, key));
@@ -633,7 +637,7 @@ static Type *check_method(Checker *c, Expr *call, Type *recv, const OpInfo *op) 
     need_hashable(c, call, name, "key", K);
     Type *ps[2] = {V, V};
     Type *ret = check_fn_arg(c, a.pos[0], ps, 2, name);
-    expect_type(c, a.pos[0]->kind == EX_LAMBDA ? a.pos[0]->body : a.pos[0], ret, V,
+    expect_type(c, result_expr(a.pos[0]), ret, V,
                 "reduceByKey's function must return the value type");
     return stream_of(c, type_pair(c->a, K, V), period);
   }
@@ -690,7 +694,7 @@ static Type *check_method(Checker *c, Expr *call, Type *recv, const OpInfo *op) 
     Type *S = type_var(c->a);
     Type *ps[2] = {type_list(c->a, V), type_option(c->a, S)};
     Type *ret = check_fn_arg(c, a.pos[0], ps, 2, name);
-    expect_type(c, a.pos[0]->kind == EX_LAMBDA ? a.pos[0]->body : a.pos[0], ret,
+    expect_type(c, result_expr(a.pos[0]), ret,
                 type_option(c->a, S), "updateStateByKey's function must return the new state");
     if (a.named[0])
       arg_of_type(c, a.named[0], type_list(c->a, type_pair(c->a, K, S)), "initial:");
@@ -705,7 +709,7 @@ static Type *check_method(Checker *c, Expr *call, Type *recv, const OpInfo *op) 
     Type *S = type_var(c->a), *U = type_var(c->a);
     Type *ps[3] = {K, V, type_option(c->a, S)};
     Type *ret = check_fn_arg(c, a.pos[0], ps, 3, name);
-    expect_type(c, a.pos[0]->kind == EX_LAMBDA ? a.pos[0]->body : a.pos[0], ret,
+    expect_type(c, result_expr(a.pos[0]), ret,
                 type_pair(c->a, type_option(c->a, S), type_option(c->a, U)),
                 "mapWithState's function must return (new state, output)");
     if (a.named[0]) {
@@ -718,7 +722,7 @@ static Type *check_method(Checker *c, Expr *call, Type *recv, const OpInfo *op) 
         diag_error(c->d, a.named_loc[1], "onTimeout: needs timeout: as well");
       Type *ps2[2] = {K, S};
       Type *r2 = check_fn_arg(c, a.named[1], ps2, 2, "onTimeout:");
-      expect_type(c, a.named[1]->kind == EX_LAMBDA ? a.named[1]->body : a.named[1], r2,
+      expect_type(c, result_expr(a.named[1]), r2,
                   type_option(c->a, U), "onTimeout:'s function must return an optional output");
     }
     if (a.named[2])
@@ -782,11 +786,11 @@ static Type *check_method(Checker *c, Expr *call, Type *recv, const OpInfo *op) 
     }
     Type *ps[2] = {el, el};
     Type *ret = check_fn_arg(c, a.pos[0], ps, 2, name);
-    expect_type(c, a.pos[0]->kind == EX_LAMBDA ? a.pos[0]->body : a.pos[0], ret, el,
+    expect_type(c, result_expr(a.pos[0]), ret, el,
                 "the reduce function must return the value type");
     if (has_inv) {
       Type *ret2 = check_fn_arg(c, a.pos[1], ps, 2, name);
-      expect_type(c, a.pos[1]->kind == EX_LAMBDA ? a.pos[1]->body : a.pos[1], ret2, el,
+      expect_type(c, result_expr(a.pos[1]), ret2, el,
                   "the inverse function must return the value type");
     }
     int wi = has_inv ? 2 : 1;
@@ -799,7 +803,7 @@ static Type *check_method(Checker *c, Expr *call, Type *recv, const OpInfo *op) 
                    "filter: works only with an inverse function (f, finv, w, s)");
       Type *r = check_fn_arg(c, a.named[0], &result, 1, "filter:");
       if (!type_unify(c->a, r, prim(TY_BOOL)))
-        diag_error(c->d, value_loc(a.named[0]->kind == EX_LAMBDA ? a.named[0]->body : a.named[0]),
+        diag_error(c->d, value_loc(result_expr(a.named[0])),
                    "filter: needs a function that returns bool, found %s", ts(c, r));
     }
     return stream_of(c, result, s > 0 ? s : period);
@@ -1115,7 +1119,7 @@ static Type *check_builtin(Checker *c, Expr *call, const BuiltinInfo *b) {
     if (b->kind == BI_MAPLIST)
       return type_list(c->a, r);
     if (!type_unify(c->a, r, prim(TY_BOOL)))
-      diag_error(c->d, value_loc(f->value->kind == EX_LAMBDA ? f->value->body : f->value),
+      diag_error(c->d, value_loc(result_expr(f->value)),
                  "filter needs a function that returns bool, found %s", ts(c, r));
     return t0;
   }
@@ -1129,7 +1133,7 @@ static Type *check_builtin(Checker *c, Expr *call, const BuiltinInfo *b) {
     Arg *f = call->args.items[2];
     Type *ps[2] = {t1, type_repr(t0)->elem};
     Type *r = check_fn_arg(c, f->value, ps, 2, "fold");
-    expect_type(c, f->value->kind == EX_LAMBDA ? f->value->body : f->value, r, t1,
+    expect_type(c, result_expr(f->value), r, t1,
                 "fold's function must return the accumulator type");
     return t1;
   }

@@ -482,6 +482,9 @@ typedef struct Plan {
 } Plan;
 
 Plan *plan_build(Arena *a, Program *p, const Settings *s, Diags *d);
+Expr *plan_arg(const PlanNode *n, int i);                 /* i-th positional argument, or NULL */
+Expr *plan_named_arg(const PlanNode *n, const char *name); /* a named argument, or NULL */
+int plan_consumers(const Plan *plan, const PlanNode *n);  /* how many nodes read n */
 void plan_print(FILE *out, const Plan *plan, const Source *src);
 void plan_print_dot(FILE *out, const Plan *plan, const Source *src);
 

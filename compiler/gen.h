@@ -100,6 +100,9 @@ LLVMValueRef gen_expr(Gen *g, Expr *e);
 LLVMValueRef gen_apply(Gen *g, Expr *f, LLVMValueRef *args, int nargs);
 /* The LLVM function of a lambda or fn passed to an operator. */
 LLVMValueRef gen_fn_value(Gen *g, Expr *f);
+/* Binds lambda f's parameters to vals (taking one tuple apart when f
+ * destructures) in the current function; the caller restores g->cur->vars. */
+void gen_bind_params(Gen *g, Expr *f, LLVMValueRef *vals, int n);
 /* f's body generated in place with its parameters bound to vals. */
 LLVMValueRef gen_inline_lambda(Gen *g, Expr *f, LLVMValueRef *vals, int n);
 void gen_user_fns(Gen *g);

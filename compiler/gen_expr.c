@@ -340,10 +340,7 @@ static LLVMValueRef alloc_elems(Gen *g, Expr *at, Type *t, LLVMValueRef n) {
 /* Binds a lambda's parameter(s) to vals (destructuring a tuple) and
  * generates its body inline, where it may use the enclosing locals; a fn
  * name is called. */
-LLVMValueRef gen_inline_lambda(Gen *g, Expr *f, LLVMValueRef *vals, int n) {
-  if (f->kind != EX_LAMBDA)
-    return gen_apply(g, f, vals, n);
-  GenVar *saved = g->cur->vars;
+void gen_bind_params(Gen *g, Expr *f, LLVMValueRef *vals, int n) {
   if (f->destructure && n == 1) {
     for (int i = 0; i < f->params.len; i++)
       bind(g, f->params.items[i], LLVMBuildExtractValue(g->b, vals[0], (unsigned)i, ""));
@@ -351,6 +348,13 @@ LLVMValueRef gen_inline_lambda(Gen *g, Expr *f, LLVMValueRef *vals, int n) {
     for (int i = 0; i < f->params.len && i < n; i++)
       bind(g, f->params.items[i], vals[i]);
   }
+}
+
+LLVMValueRef gen_inline_lambda(Gen *g, Expr *f, LLVMValueRef *vals, int n) {
+  if (f->kind != EX_LAMBDA)
+    return gen_apply(g, f, vals, n);
+  GenVar *saved = g->cur->vars;
+  gen_bind_params(g, f, vals, n);
   LLVMValueRef r = gen_expr(g, f->body);
   g->cur->vars = saved;
   return r;

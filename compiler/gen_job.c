@@ -67,18 +67,7 @@ typedef struct JobGen {
   PtrVec nodes;        /* DsNode* */
   int *node_of;        /* plan id -> ds node index of its stream, -1 if not materialised */
   PtrVec **chain_of;   /* plan id -> Step* chain ending at this element-wise node (NULL if none) */
-  int *chain_input;    /* plan id -> plan id of the chain's materialised input */
 } JobGen;
-
-static int consumers(Plan *plan, PlanNode *n) {
-  int k = 0;
-  for (int i = 0; i < plan->nodes.len; i++) {
-    PlanNode *m = plan->nodes.items[i];
-    for (int j = 0; j < m->inputs.len; j++)
-      k += m->inputs.items[j] == n;
-  }
-  return k;
-}
 
 static DsNode *add_node(JobGen *j, int kind, PlanNode *plan, Type *elem) {
   DsNode *n = arena_alloc(j->g->a, sizeof *n);
@@ -350,6 +339,13 @@ static void emit_sink(StageGen *sg, LLVMValueRef v) {
 
 static void emit_chain(StageGen *sg, int k, LLVMValueRef v, Type *vt);
 
+/* The pair (key, value) of type pair_t. */
+static LLVMValueRef make_pair(Gen *g, Type *pair_t, LLVMValueRef key, LLVMValueRef value) {
+  LLVMValueRef p = LLVMGetUndef(gen_type(g, pair_t));
+  p = LLVMBuildInsertValue(g->b, p, key, 0, "");
+  return LLVMBuildInsertValue(g->b, p, value, 1, "");
+}
+
 /* The builtin call `name(...)` that e is, or NULL. */
 static Expr *builtin_call(Expr *e, BuiltinKind kind) {
   return e && e->kind == EX_CALL && e->builtin && e->builtin->kind == kind ? e : NULL;
@@ -368,17 +364,7 @@ static bool emit_flat_map_of_map(StageGen *sg, int k, Expr *f, LLVMValueRef arg,
   Expr *src = ((Arg *)map->args.items[0])->value;
   Expr *range = builtin_call(src, BI_RANGE);
   GenVar *saved_vars = g->cur->vars;
-  /* Bind x (taking a tuple apart as gen_inline_lambda would) for the whole loop. */
-  GenVar *outer = NULL;
-  for (int i = 0; i < f->params.len; i++) {
-    GenVar *var = arena_alloc(g->a, sizeof *var);
-    var->key = f->params.items[i];
-    var->value = f->destructure ? LLVMBuildExtractValue(g->b, arg, (unsigned)i, "") : arg;
-    var->next = outer ? outer : saved_vars;
-    outer = var;
-  }
-  if (outer)
-    g->cur->vars = outer;
+  gen_bind_params(g, f, &arg, 1); /* x stays bound for the whole loop */
   GenLoop l;
   if (range) {
     LLVMValueRef n = gen_expr(g, ((Arg *)range->args.items[0])->value);
@@ -392,11 +378,8 @@ static bool emit_flat_map_of_map(StageGen *sg, int k, Expr *f, LLVMValueRef arg,
   LLVMBasicBlockRef saved_fail = g->cur->fail;
   g->cur->fail = drop_block(g, l.next);
   LLVMValueRef item = gen_inline_lambda(g, inner, &l.elem, 1);
-  if (key) {
-    LLVMValueRef p = LLVMGetUndef(gen_type(g, out));
-    p = LLVMBuildInsertValue(g->b, p, key, 0, "");
-    item = LLVMBuildInsertValue(g->b, p, item, 1, "");
-  }
+  if (key)
+    item = make_pair(g, out, key, item);
   emit_chain(sg, k + 1, item, out);
   g->cur->fail = saved_fail;
   gen_loop_end(g, &l);
@@ -414,10 +397,7 @@ static void emit_chain(StageGen *sg, int k, LLVMValueRef v, Type *vt) {
   Step *st = &sg->steps[k];
   if (st->kind == STEP_PAIR_ONE) {
     Type *pt = type_pair(g->a, vt, type_prim(TY_INT));
-    LLVMValueRef p = LLVMGetUndef(gen_type(g, pt));
-    p = LLVMBuildInsertValue(g->b, p, v, 0, "");
-    p = LLVMBuildInsertValue(g->b, p, i64c(g, 1), 1, "");
-    emit_chain(sg, k + 1, p, pt);
+    emit_chain(sg, k + 1, make_pair(g, pt, v, i64c(g, 1)), pt);
     return;
   }
   if (st->kind == STEP_ONE) {
@@ -444,10 +424,7 @@ static void emit_chain(StageGen *sg, int k, LLVMValueRef v, Type *vt) {
   case OP_MAPVALUES: {
     LLVMValueRef val = LLVMBuildExtractValue(g->b, v, 1, "");
     LLVMValueRef r = gen_apply(g, f, &val, 1);
-    LLVMValueRef p = LLVMGetUndef(gen_type(g, out));
-    p = LLVMBuildInsertValue(g->b, p, LLVMBuildExtractValue(g->b, v, 0, ""), 0, "");
-    p = LLVMBuildInsertValue(g->b, p, r, 1, "");
-    emit_chain(sg, k + 1, p, out);
+    emit_chain(sg, k + 1, make_pair(g, out, LLVMBuildExtractValue(g->b, v, 0, ""), r), out);
     return;
   }
   case OP_FLATMAP:
@@ -466,11 +443,8 @@ static void emit_chain(StageGen *sg, int k, LLVMValueRef v, Type *vt) {
       LLVMBuildCondBr(g->b, LLVMBuildExtractValue(g->b, r, 0, ""), yes, done);
       LLVMPositionBuilderAtEnd(g->b, yes);
       LLVMValueRef item = LLVMBuildExtractValue(g->b, r, 1, "");
-      if (values) {
-        LLVMValueRef p = LLVMGetUndef(gen_type(g, out));
-        p = LLVMBuildInsertValue(g->b, p, key, 0, "");
-        item = LLVMBuildInsertValue(g->b, p, item, 1, "");
-      }
+      if (values)
+        item = make_pair(g, out, key, item);
       emit_chain(sg, k + 1, item, out);
       LLVMBuildBr(g->b, done);
       LLVMPositionBuilderAtEnd(g->b, done);
@@ -571,30 +545,9 @@ static int emit_stage(JobGen *j, PlanNode *chain_end, Step *extra, int nextra, b
   return index_of(d);
 }
 
-static Expr *pos_arg(PlanNode *n, int i) {
-  int k = 0;
-  for (int a = 0; a < n->call->args.len; a++) {
-    Arg *arg = n->call->args.items[a];
-    if (arg->name.len)
-      continue;
-    if (k++ == i)
-      return arg->value;
-  }
-  return NULL;
-}
-
-static Expr *named_arg(PlanNode *n, const char *name) {
-  for (int a = 0; a < n->call->args.len; a++) {
-    Arg *arg = n->call->args.items[a];
-    if (str_eq(arg->name, name))
-      return arg->value;
-  }
-  return NULL;
-}
-
 /* A combine stage over plan node `in` (fusing its chain when it is only read here). */
 static int combine_input(JobGen *j, PlanNode *in, Step *extra, int nextra, Expr *reduce_f) {
-  bool fuse = in->op->cls == OC_ELEMENTWISE && consumers(j->g->plan, in) == 1 && j->node_of[in->id] < 0;
+  bool fuse = in->op->cls == OC_ELEMENTWISE && plan_consumers(j->g->plan, in) == 1 && j->node_of[in->id] < 0;
   return emit_stage(j, fuse ? in : NULL, extra, nextra, true, reduce_f, fuse ? NULL : in);
 }
 
@@ -614,10 +567,10 @@ static int materialize(JobGen *j, PlanNode *n) {
     int kind = n->op->kind == OP_SOCKET ? K_SOURCE_SOCKET : n->op->kind == OP_TEXTFILES ? K_SOURCE_TEXTFILES
                : n->op->kind == OP_TEXTFILE ? K_SOURCE_TEXTFILE : K_SOURCE_BATCHES;
     d = add_node(j, kind, n, elem_of(n));
-    d->str_arg = pos_arg(n, 0);
+    d->str_arg = plan_arg(n, 0);
     if (kind == K_SOURCE_SOCKET)
-      d->int_arg = pos_arg(n, 1);
-    Expr *nfo = named_arg(n, "newFilesOnly");
+      d->int_arg = plan_arg(n, 1);
+    Expr *nfo = plan_named_arg(n, "newFilesOnly");
     d->flag = nfo && nfo->bval;
     break;
   }
@@ -641,13 +594,13 @@ static int materialize(JobGen *j, PlanNode *n) {
     break;
   case OP_REDUCE:
     d = add_input_node(j, K_REDUCE, n, elem_of(n), materialize(j, in));
-    d->reduce = gen_reduce_fn(g, pos_arg(n, 0), elem_of(n), false);
+    d->reduce = gen_reduce_fn(g, plan_arg(n, 0), elem_of(n), false);
     break;
   case OP_REDUCEBYKEY:
   case OP_COUNTBYVALUE: {
     bool count = n->op->kind == OP_COUNTBYVALUE;
     Step one = {STEP_PAIR_ONE, NULL};
-    Expr *f = count ? NULL : pos_arg(n, 0);
+    Expr *f = count ? NULL : plan_arg(n, 0);
     int c = combine_input(j, in, &one, count ? 1 : 0, f);
     DsNode *comb = j->nodes.items[c];
     d = add_input_node(j, K_REDUCE_BY_KEY, n, elem_of(n), c);
@@ -665,24 +618,24 @@ static int materialize(JobGen *j, PlanNode *n) {
     int input;
     if (count) {
       Step one = {STEP_ONE, NULL};
-      bool fuse = in->op->cls == OC_ELEMENTWISE && consumers(g->plan, in) == 1 && j->node_of[in->id] < 0;
+      bool fuse = in->op->cls == OC_ELEMENTWISE && plan_consumers(g->plan, in) == 1 && j->node_of[in->id] < 0;
       input = emit_stage(j, fuse ? in : NULL, &one, 1, false, NULL, fuse ? NULL : in);
     } else {
       input = materialize(j, in);
     }
     d = add_input_node(j, K_REDUCE_BY_WINDOW, n, elem_of(n), input);
-    d->reduce = gen_reduce_fn(g, count ? NULL : pos_arg(n, 0), elem_of(n), false);
+    d->reduce = gen_reduce_fn(g, count ? NULL : plan_arg(n, 0), elem_of(n), false);
     if (count)
       d->inv_reduce = gen_reduce_fn(g, NULL, elem_of(n), true);
     else if (n->inverse)
-      d->inv_reduce = gen_reduce_fn(g, pos_arg(n, 1), elem_of(n), false);
+      d->inv_reduce = gen_reduce_fn(g, plan_arg(n, 1), elem_of(n), false);
     break;
   }
   case OP_REDUCEBYKEYANDWINDOW:
   case OP_COUNTBYVALUEANDWINDOW: {
     bool count = n->op->kind == OP_COUNTBYVALUEANDWINDOW;
     Step one = {STEP_PAIR_ONE, NULL};
-    int c = combine_input(j, in, &one, count ? 1 : 0, count ? NULL : pos_arg(n, 0));
+    int c = combine_input(j, in, &one, count ? 1 : 0, count ? NULL : plan_arg(n, 0));
     DsNode *comb = j->nodes.items[c];
     d = add_input_node(j, K_REDUCE_BY_KEY_AND_WINDOW, n, elem_of(n), c);
     d->key = comb->key;
@@ -692,8 +645,8 @@ static int materialize(JobGen *j, PlanNode *n) {
       d->inv_reduce = gen_reduce_fn(g, NULL, d->val, true);
       d->filter = gen_pred_fn(g, NULL, elem_of(n));
     } else if (n->inverse) {
-      d->inv_reduce = gen_reduce_fn(g, pos_arg(n, 1), d->val, false);
-      Expr *flt = named_arg(n, "filter");
+      d->inv_reduce = gen_reduce_fn(g, plan_arg(n, 1), d->val, false);
+      Expr *flt = plan_named_arg(n, "filter");
       if (flt)
         d->filter = gen_pred_fn(g, flt, elem_of(n));
     }
@@ -701,14 +654,14 @@ static int materialize(JobGen *j, PlanNode *n) {
   }
   case OP_PRINT:
     d = add_input_node(j, K_PRINT, n, NULL, materialize(j, in));
-    d->int_arg = pos_arg(n, 0);
+    d->int_arg = plan_arg(n, 0);
     d->int_const = 10;
     break;
   case OP_SAVEASTEXTFILES: {
     d = add_input_node(j, K_SAVE_TEXT, n, NULL, materialize(j, in));
-    d->str_arg = pos_arg(n, 0);
-    d->str_arg2 = pos_arg(n, 1);
-    Expr *se = named_arg(n, "skipEmpty");
+    d->str_arg = plan_arg(n, 0);
+    d->str_arg2 = plan_arg(n, 1);
+    Expr *se = plan_named_arg(n, "skipEmpty");
     d->flag = se && se->bval;
     break;
   }
@@ -746,18 +699,18 @@ static int materialize(JobGen *j, PlanNode *n) {
     break;
   case OP_REPARTITION:
     d = add_input_node(j, K_REPARTITION, n, elem_of(n), materialize(j, in));
-    d->int_arg = pos_arg(n, 0);
+    d->int_arg = plan_arg(n, 0);
     break;
   case OP_SORTBY:
   case OP_TOP: {
     bool top = n->op->kind == OP_TOP;
     d = add_input_node(j, top ? K_TOP : K_SORT_BY, n, elem_of(n), materialize(j, in));
-    Expr *f = pos_arg(n, top ? 1 : 0);
+    Expr *f = plan_arg(n, top ? 1 : 0);
     d->key = type_repr(f->ty)->ret;
     d->key_of = gen_key_fn(g, f, elem_of(n));
     if (top)
-      d->int_arg = pos_arg(n, 0);
-    Expr *desc = named_arg(n, "descending");
+      d->int_arg = plan_arg(n, 0);
+    Expr *desc = plan_named_arg(n, "descending");
     d->flag = desc && desc->bval;
     break;
   }
@@ -767,9 +720,9 @@ static int materialize(JobGen *j, PlanNode *n) {
     d->key = pt->elems[0];
     d->val = pt->elems[1];
     d->state = ot->elems[1];
-    d->update = gen_update_fn(g, pos_arg(n, 0), d->state);
+    d->update = gen_update_fn(g, plan_arg(n, 0), d->state);
     d->make = gen_make_fn(g, elem_of(n), false, false, false);
-    d->initial = named_arg(n, "initial");
+    d->initial = plan_named_arg(n, "initial");
     break;
   }
   case OP_MAPWITHSTATE: {
@@ -778,12 +731,12 @@ static int materialize(JobGen *j, PlanNode *n) {
     d->key = pt->elems[0];
     d->val = pt->elems[1];
     d->state = snap->elems[1];
-    d->map_state = gen_map_state_fn(g, pos_arg(n, 0), d->key, d->val, d->state);
-    Expr *timeout = named_arg(n, "timeout"), *on_timeout = named_arg(n, "onTimeout");
+    d->map_state = gen_map_state_fn(g, plan_arg(n, 0), d->key, d->val, d->state);
+    Expr *timeout = plan_named_arg(n, "timeout"), *on_timeout = plan_named_arg(n, "onTimeout");
     d->timeout_ms = timeout ? timeout->ival : 0;
     if (on_timeout)
       d->on_timeout = gen_timeout_fn(g, on_timeout, d->key, d->state);
-    d->initial = named_arg(n, "initial");
+    d->initial = plan_named_arg(n, "initial");
     break;
   }
   case OP_STATESNAPSHOTS: {

@@ -43,6 +43,7 @@ static void add_node(Planner *p, PlanNode *n) {
     n->call->node_id = n->id;
 }
 
+/* The i-th positional argument of an operator call. */
 static Expr *arg_value(Expr *call, int i) {
   int k = 0;
   for (int j = 0; j < call->args.len; j++) {
@@ -50,6 +51,17 @@ static Expr *arg_value(Expr *call, int i) {
     if (a->name.len)
       continue;
     if (k++ == i)
+      return a->value;
+  }
+  return NULL;
+}
+
+Expr *plan_arg(const PlanNode *n, int i) { return arg_value(n->call, i); }
+
+Expr *plan_named_arg(const PlanNode *n, const char *name) {
+  for (int j = 0; j < n->call->args.len; j++) {
+    Arg *a = n->call->args.items[j];
+    if (str_eq(a->name, name))
       return a->value;
   }
   return NULL;
@@ -131,8 +143,7 @@ static PlanNode *plan_expr(Planner *p, Expr *e) {
 
 static bool is_fusable(const PlanNode *n) { return n->op->cls == OC_ELEMENTWISE; }
 
-/* How many nodes read n. */
-static int consumers(const Plan *plan, const PlanNode *n) {
+int plan_consumers(const Plan *plan, const PlanNode *n) {
   int k = 0;
   for (int i = 0; i < plan->nodes.len; i++) {
     PlanNode *m = plan->nodes.items[i];
@@ -148,7 +159,7 @@ static void assign_stages(Plan *plan) {
     PlanNode *n = plan->nodes.items[i];
     if (is_fusable(n) && n->inputs.len == 1) {
       PlanNode *in = n->inputs.items[0];
-      if (in->op->cls != OC_OUTPUT && consumers(plan, in) == 1 &&
+      if (in->op->cls != OC_OUTPUT && plan_consumers(plan, in) == 1 &&
           (is_fusable(in) || in->op->cls == OC_SOURCE)) {
         n->stage = in->stage;
         continue;

@@ -18,29 +18,32 @@
 
 #include <string.h>
 
-void rt_shuffle_partition(ds_ctx *ctx, const ds_node *node, const ds_map *in, int32_t nin,
-                          ds_map *out, int32_t q, int32_t nout) {
+/* Merges into out the pairs of m whose key hash falls in partition q of
+ * nout (every pair when nout is 0), combining equal keys with node->reduce. */
+static void merge_map(ds_ctx *ctx, const ds_node *node, const ds_map *m, ds_map *out, int32_t q, int32_t nout) {
   int64_t pair_size = node->elem->size, voff = node->val_offset;
   bool (*key_eq)(const void *, const void *) = node->key->eq;
-  for (int32_t i = 0; i < nin; i++) {
-    const ds_map *m = &in[i];
-    if (m->len == 0)
+  for (int64_t j = 0; j < m->cap; j++) {
+    uint64_t hash;
+    const char *pair = ds_map_entry(m, j, &hash);
+    if (!pair || (nout && rt_partition_of(hash, nout) != q))
       continue;
-    for (int64_t j = 0; j < m->cap; j++) {
-      uint64_t hash;
-      const char *pair = ds_map_entry(m, j, &hash);
-      if (!pair || rt_partition_of(hash, nout) != q)
-        continue;
-      bool inserted;
-      char *slot = ds_map_upsert(out, hash, pair, key_eq, &inserted);
-      if (inserted) {
-        memcpy(slot, pair, (size_t)pair_size);
-      } else {
-        node->reduce(ctx, slot + voff, pair + voff);
-        rt_ctx_dropped(ctx);
-      }
+    bool inserted;
+    char *slot = ds_map_upsert(out, hash, pair, key_eq, &inserted);
+    if (inserted) {
+      memcpy(slot, pair, (size_t)pair_size);
+    } else {
+      node->reduce(ctx, slot + voff, pair + voff);
+      rt_ctx_dropped(ctx);
     }
   }
+}
+
+void rt_shuffle_partition(ds_ctx *ctx, const ds_node *node, const ds_map *in, int32_t nin,
+                          ds_map *out, int32_t q, int32_t nout) {
+  for (int32_t i = 0; i < nin; i++)
+    if (in[i].len)
+      merge_map(ctx, node, &in[i], out, q, nout);
 }
 
 void rt_shuffle_stream(ds_ctx *ctx, const ds_node *node, rt_stream *in, ds_map *out, int32_t q, int32_t nout) {
@@ -48,8 +51,6 @@ void rt_shuffle_stream(ds_ctx *ctx, const ds_node *node, rt_stream *in, ds_map *
     rt_shuffle_partition(ctx, node, in->maps, in->nparts, out, q, nout);
     return;
   }
-  int64_t pair_size = node->elem->size, voff = node->val_offset;
-  bool (*key_eq)(const void *, const void *) = node->key->eq;
   for (int32_t i = 0; i < in->nparts; i++) {
     ds_map *m = &in->maps[i * in->nsplit + q];
     if (m->len == 0)
@@ -60,20 +61,7 @@ void rt_shuffle_stream(ds_ctx *ctx, const ds_node *node, rt_stream *in, ds_map *
       *m = tmp;
       continue;
     }
-    for (int64_t j = 0; j < m->cap; j++) {
-      uint64_t hash;
-      const char *pair = ds_map_entry(m, j, &hash);
-      if (!pair)
-        continue;
-      bool inserted;
-      char *slot = ds_map_upsert(out, hash, pair, key_eq, &inserted);
-      if (inserted) {
-        memcpy(slot, pair, (size_t)pair_size);
-      } else {
-        node->reduce(ctx, slot + voff, pair + voff);
-        rt_ctx_dropped(ctx);
-      }
-    }
+    merge_map(ctx, node, m, out, 0, 0); /* a split map holds only partition q */
   }
 }
 
