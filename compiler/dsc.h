@@ -472,6 +472,8 @@ struct PlanNode {
   int64_t window_ms, slide_ms; /* window operators; slide 0 = one batch */
   bool inverse;       /* reduceByWindow, reduceByKeyAndWindow: the incremental form */
   Str let_name;       /* the let that names this node, if any */
+  const char *ident;  /* identity in checkpoints: let_name, else the path from the sources
+                       * ("textFiles#1.flatMap.reduceByKey", "a.join(b)"); never line numbers */
 };
 
 typedef struct Plan {

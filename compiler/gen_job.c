@@ -794,7 +794,9 @@ static LLVMTypeRef node_type(Gen *g) {
                           g->t_i64, g->t_i64, g->t_str, g->t_str, g->t_i64, g->t_i8,
                           /* ABI 2 */
                           g->t_ptr, g->t_i64, g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr,
-                          g->t_i64, g->t_str};
+                          g->t_i64, g->t_str,
+                          /* ABI 3 */
+                          g->t_ptr};
   return LLVMStructTypeInContext(g->ctx, fields, sizeof fields / sizeof fields[0], 0);
 }
 enum { NF_STR_ARG = 16, NF_STR_ARG2 = 17, NF_INT_ARG = 18, NF_INITIAL = 29 };
@@ -952,6 +954,10 @@ void gen_job(Gen *g) {
         ptr_or_null(g, d->on_timeout),
         i64c(g, d->timeout_ms),
         LLVMConstNull(g->t_str),
+        /* ABI 3: the identity in checkpoints. A stage's is its last plan
+         * node's, or its input's when it only adds the step of a count or
+         * a combine (stages keep nothing across batches). */
+        cstr(g, d->plan ? d->plan->ident : ""),
     };
     nodes[i] = LLVMConstNamedStruct(nt, fields, sizeof fields / sizeof fields[0]);
   }
@@ -970,7 +976,7 @@ void gen_job(Gen *g) {
 
   LLVMTypeRef jf[] = {g->t_i32, g->t_ptr, g->t_ptr, g->t_i32, g->t_ptr, g->t_i32, g->t_ptr, g->t_i32, g->t_ptr};
   LLVMTypeRef jt = LLVMStructTypeInContext(g->ctx, jf, sizeof jf / sizeof jf[0], 0);
-  LLVMValueRef jv[] = {i32c(g, 2 /* DS_ABI_VERSION */), cstr(g, base), nodes_gv, i32c(g, j.nodes.len), sets_gv, i32c(g, nset),
+  LLVMValueRef jv[] = {i32c(g, 3 /* DS_ABI_VERSION */), cstr(g, base), nodes_gv, i32c(g, j.nodes.len), sets_gv, i32c(g, nset),
                        sites_gv, i32c(g, g->sites.len), init};
   LLVMValueRef job = LLVMAddGlobal(g->mod, jt, "ds.job");
   LLVMSetInitializer(job, LLVMConstNamedStruct(jt, jv, sizeof jv / sizeof jv[0]));

@@ -1,6 +1,7 @@
 /*
  * gen_types.c — lowering .ds types to LLVM types, and the per-type
- * functions the runtime calls through ds_type: hash, eq, cmp, copy, format.
+ * functions the runtime calls through ds_type: hash, eq, cmp, copy, format;
+ * and the ds_type constants, with each value's shape (ABI 3).
  *
  * Everything is memoised by the type's printed form (type_str), which is
  * canonical: records are named and names are unique. The functions are
@@ -451,16 +452,95 @@ LLVMValueRef gen_format_fn(Gen *g, Type *t) {
 /* the ds_type constant                                              */
 /* ---------------------------------------------------------------- */
 
+/* DS_SHAPE_* of ds_job.h (the compiler does not include the runtime's
+ * headers: these values mirror that enum and must change with it). */
+enum {
+  SHAPE_NONE = 0,
+  SHAPE_I64 = 1,
+  SHAPE_F64 = 2,
+  SHAPE_BOOL = 3,
+  SHAPE_STR = 4,
+  SHAPE_LIST = 5,
+  SHAPE_STRUCT = 6,
+  SHAPE_OPTION = 7,
+};
+
+/* A private constant array global, or a null pointer when n is 0. */
+static LLVMValueRef const_array_or_null(Gen *g, LLVMTypeRef elem, LLVMValueRef *vals, int n, const char *name) {
+  if (n == 0)
+    return LLVMConstNull(g->t_ptr);
+  LLVMValueRef init = LLVMConstArray2(elem, vals, (uint64_t)n);
+  LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), name);
+  LLVMSetInitializer(gv, init);
+  LLVMSetGlobalConstant(gv, 1);
+  LLVMSetLinkage(gv, LLVMPrivateLinkage);
+  return gv;
+}
+
+/* A ds_type constant holds, besides the functions, the value's shape
+ * (ABI 3): the parts' ds_types (made first: types are never recursive, so
+ * this ends) and, for tuples, records and options, the parts' offsets in
+ * the LLVM struct. */
 LLVMValueRef gen_ds_type(Gen *g, Type *t) {
   TypeFns *f = fns_of(g, t);
   if (f->ds_type)
     return f->ds_type;
   LLVMTypeRef ty = gen_type(g, t);
+  Type *r = type_repr(t);
+  int shape = SHAPE_NONE, nparts = 0;
+  bool has_offsets = false;
+  switch (r->kind) {
+  case TY_INT:
+  case TY_TIME:
+  case TY_DURATION:
+    shape = SHAPE_I64;
+    break;
+  case TY_FLOAT:
+    shape = SHAPE_F64;
+    break;
+  case TY_BOOL:
+    shape = SHAPE_BOOL;
+    break;
+  case TY_STRING:
+    shape = SHAPE_STR;
+    break;
+  case TY_LIST:
+    shape = SHAPE_LIST;
+    nparts = 1;
+    break;
+  case TY_TUPLE:
+  case TY_RECORD:
+    shape = SHAPE_STRUCT;
+    nparts = nmembers(r);
+    has_offsets = true;
+    break;
+  case TY_OPTION:
+    shape = SHAPE_OPTION;
+    nparts = 1;
+    has_offsets = true;
+    break;
+  default:
+    break;
+  }
+  LLVMValueRef part_types[nparts ? nparts : 1], part_offsets[nparts ? nparts : 1];
+  for (int i = 0; i < nparts; i++) {
+    Type *pt = shape == SHAPE_STRUCT ? member(r, i) : r->elem;
+    part_types[i] = gen_ds_type(g, pt);
+    /* The option's value is element 1 of { i1 some, T value }. */
+    part_offsets[i] = i64c(g, (int64_t)LLVMOffsetOfElement(g->td, ty, shape == SHAPE_OPTION ? 1u : (unsigned)i));
+  }
+  int id = ++g->counter;
+  LLVMValueRef parts = const_array_or_null(g, g->t_ptr, part_types, nparts, arena_printf(g->a, "dstype.%d.fields", id));
+  LLVMValueRef offsets = has_offsets ? const_array_or_null(g, g->t_i64, part_offsets, nparts,
+                                                           arena_printf(g->a, "dstype.%d.offsets", id))
+                                     : LLVMConstNull(g->t_ptr);
+
   const char *name = type_str(g->a, t);
   LLVMValueRef null = LLVMConstNull(g->t_ptr);
   LLVMValueRef copy = gen_copy_fn(g, t);
-  LLVMValueRef fields[8] = {
-      LLVMBuildExtractValue(g->b, gen_string_const(g, (Str){name, strlen(name)}), 0, ""),
+  LLVMValueRef fields[] = {
+      /* NUL-terminated (the runtime prints it with %s) */
+      LLVMBuildExtractValue(g->b, gen_string_const(g, (Str){name, strlen(name) + 1}), 0, ""),
       i64c(g, (int64_t)LLVMABISizeOfType(g->td, ty)),
       i64c(g, (int64_t)LLVMABIAlignmentOfType(g->td, ty)),
       copy ? copy : null,
@@ -468,11 +548,19 @@ LLVMValueRef gen_ds_type(Gen *g, Type *t) {
       type_unhashable_reason(t) ? null : gen_hash_fn(g, t),
       type_unhashable_reason(t) && type_repr(t)->kind != TY_FLOAT ? null : gen_eq_fn(g, t),
       type_is_orderable(t) ? gen_cmp_fn(g, t) : null,
+      /* ABI 3 */
+      i32c(g, shape),
+      i32c(g, nparts),
+      parts,
+      offsets,
   };
-  LLVMTypeRef ft[8] = {g->t_ptr, g->t_i64, g->t_i64, g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr};
-  LLVMTypeRef st = LLVMStructTypeInContext(g->ctx, ft, 8, 0);
-  LLVMValueRef gv = LLVMAddGlobal(g->mod, st, arena_printf(g->a, "dstype.%d", ++g->counter));
-  LLVMSetInitializer(gv, LLVMConstNamedStruct(st, fields, 8));
+  LLVMTypeRef ft[] = {g->t_ptr, g->t_i64, g->t_i64, g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr, g->t_ptr,
+                      g->t_i32, g->t_i32, g->t_ptr, g->t_ptr};
+  enum { NFIELDS = sizeof ft / sizeof ft[0] };
+  _Static_assert(sizeof fields / sizeof fields[0] == NFIELDS, "ds_type fields");
+  LLVMTypeRef st = LLVMStructTypeInContext(g->ctx, ft, NFIELDS, 0);
+  LLVMValueRef gv = LLVMAddGlobal(g->mod, st, arena_printf(g->a, "dstype.%d", id));
+  LLVMSetInitializer(gv, LLVMConstNamedStruct(st, fields, NFIELDS));
   LLVMSetGlobalConstant(gv, 1);
   LLVMSetLinkage(gv, LLVMPrivateLinkage);
   f->ds_type = gv;

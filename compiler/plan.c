@@ -10,6 +10,8 @@
  * input's only consumer. A stream used by several operators is
  * materialised once and read by each of them.
  *
+ * Each node also gets its identity for checkpoints (assign_idents).
+ *
  * `dsc plan` prints the graph (the golden tests compare it) and `--dot`
  * prints it for Graphviz.
  */
@@ -170,6 +172,47 @@ static void assign_stages(Plan *plan) {
   plan->nstages = stage;
 }
 
+/* Each node's identity in checkpoints (ds_node.ident), once the let names
+ * are final: the let name; else its path: for a source, its operator and
+ * its position among the sources of that operator (named or not), from 1
+ * ("socket#2"); for an operator "<input>.<op>", with a second input in
+ * parentheses ("a.join(b)"). Outputs too. Built only from names, never from
+ * positions in the file, so editing an unrelated line keeps every identity.
+ * Should two unnamed operators still have the same path (two
+ * `a.countByWindow(...)`), the later ones get "#2", "#3", ... in plan order;
+ * paths are built from the inputs' paths, not from those numbered
+ * identities, so a duplicate stateless step (`a.map(f)` twice) numbers
+ * nothing after it. */
+static void assign_idents(Arena *a, Plan *plan) {
+  int nsources[OP__COUNT] = {0};
+  StrMap seen = {0}; /* path -> int*: how many nodes have it so far */
+  const char **path = arena_alloc(a, sizeof(char *) * (size_t)(plan->nodes.len + 1)); /* by node id */
+  for (int i = 0; i < plan->nodes.len; i++) {
+    PlanNode *n = plan->nodes.items[i];
+    const char *p;
+    int source_no = n->op->cls == OC_SOURCE ? ++nsources[n->op->kind] : 0; /* named ones count too */
+    if (n->let_name.len)
+      p = arena_printf(a, "%.*s", (int)n->let_name.len, n->let_name.ptr);
+    else if (source_no)
+      p = arena_printf(a, "%s#%d", n->op->name, source_no);
+    else if (n->inputs.len == 2)
+      p = arena_printf(a, "%s.%s(%s)", path[((PlanNode *)n->inputs.items[0])->id], n->op->name,
+                       path[((PlanNode *)n->inputs.items[1])->id]);
+    else
+      p = arena_printf(a, "%s.%s", path[((PlanNode *)n->inputs.items[0])->id], n->op->name);
+    path[n->id] = p;
+    /* "p#k" is never another node's path: let names hold no '#', a source's
+     * path is unique and others end in an operator name or ')'. */
+    Str key = {p, strlen(p)};
+    int *count = strmap_get(&seen, key);
+    if (!count) {
+      count = arena_alloc(a, sizeof *count);
+      strmap_put(a, &seen, key, count);
+    }
+    n->ident = ++*count == 1 ? p : arena_printf(a, "%s#%d", p, *count);
+  }
+}
+
 Plan *plan_build(Arena *a, Program *prog, const Settings *s, Diags *d) {
   Plan *plan = arena_alloc(a, sizeof *plan);
   plan->settings = *s;
@@ -178,8 +221,10 @@ Plan *plan_build(Arena *a, Program *prog, const Settings *s, Diags *d) {
     Stmt *st = prog->stmts.items[i];
     if (st->kind == SK_LET && st->value && st->value->ty &&
         type_repr(st->value->ty)->kind == TY_STREAM) {
+      /* The first let names the node: `let b = a` after `let a = ...` is an
+       * alias and keeps the node's name (and its identity, see assign_idents). */
       PlanNode *n = plan_expr(&p, st->value);
-      if (n)
+      if (n && !n->let_name.len)
         n->let_name = st->name;
     } else if (st->kind == SK_EXPR && st->value && st->value->op_info &&
                st->value->op_info->cls == OC_OUTPUT) {
@@ -189,6 +234,7 @@ Plan *plan_build(Arena *a, Program *prog, const Settings *s, Diags *d) {
     }
   }
   assign_stages(plan);
+  assign_idents(a, plan);
   return plan;
 }
 
@@ -203,7 +249,15 @@ static void print_ms(FILE *out, int64_t ms) {
     fprintf(out, "%lldms", (long long)ms);
 }
 
-/* One line per node: "  #3 reduceByKey  stream<(string, int)>  5:4  <- #2". */
+/* The nodes whose identity `dsc plan` shows: those a checkpoint keeps
+ * something of across batches (sources, windows, keyed state). */
+static bool keeps_state(const PlanNode *n) {
+  return n->op->cls == OC_SOURCE || n->op->cls == OC_WINDOW || n->op->kind == OP_UPDATESTATEBYKEY ||
+         n->op->kind == OP_MAPWITHSTATE;
+}
+
+/* One line per node: "  #3 reduceByKey [counts] : stream<(string, int)> @5:4 <- #2",
+ * then " id=IDENT" for the nodes that keep state. */
 static void print_node(FILE *out, Arena *a, const PlanNode *n) {
   fprintf(out, "  #%d %s", n->id, n->op->name);
   if (n->op->cls == OC_WINDOW) {
@@ -225,6 +279,8 @@ static void print_node(FILE *out, Arena *a, const PlanNode *n) {
   fprintf(out, " @%d:%d", loc.line, loc.col);
   for (int j = 0; j < n->inputs.len; j++)
     fprintf(out, "%s#%d", j ? ", " : " <- ", ((PlanNode *)n->inputs.items[j])->id);
+  if (keeps_state(n))
+    fprintf(out, " id=%s", n->ident);
   fputc('\n', out);
 }
 
