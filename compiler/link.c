@@ -94,8 +94,8 @@ static int run_cc(Arena *a, const char *obj, const char *dir, const char *out) {
   const char *cc = getenv("CC");
   if (!cc || !*cc)
     cc = "cc";
-  char *cmd = arena_printf(a, "%s %s -o '%s' '%s' '%s/libds_rt.a' -luv -lm -lpthread", cc, DSC_JOB_LDFLAGS, out,
-                           obj, dir);
+  char *cmd = arena_printf(a, "%s %s -o '%s' '%s' '%s/libds_rt.a' -luv -lcurl -lm -lpthread", cc,
+                           DSC_JOB_LDFLAGS, out, obj, dir);
   int rc = system(cmd);
   if (rc == -1 || !WIFEXITED(rc) || WEXITSTATUS(rc) != 0) {
     fprintf(stderr, "dsc: linking failed: %s\n", cmd);
