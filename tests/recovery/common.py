@@ -351,52 +351,66 @@ def write_batches_file(path, raw, batch_ms):
     return first - batch_ms, n, gaps
 
 
-def compare_outputs(got, ref, gaps, rep, label="chaos", ordered=("raw",), times=None):
+def compare_outputs(got, ref, gaps, rep, label="chaos", ordered=("raw",), times=None, per_prefix=4):
     """Compares the saveAsTextFiles outputs of a run (got: Outputs) with a reference
     (ref: Outputs) at the same times. For every prefix and every time of `times` (default:
     the times of got's raw prefix): a directory in one must be in the other with the same
     lines — in order for the prefixes in `ordered` (no shuffle before them), as sorted
     multisets otherwise (order after a shuffle is unspecified, §7). At the gap times (grid
-    times without a batch in got) got must have nothing and the reference only empty-input
-    batches. Returns the number of directories compared."""
+    times without a batch in got) got must have nothing. Shows the first `per_prefix`
+    differences of each prefix, then a count per prefix. Returns the number of directories
+    compared."""
     prefixes = sorted(set(got.prefixes()) | set(ref.prefixes()))
     if times is None:
         times = got.times("raw")
     times = sorted(times)
     compared = 0
-    bad = 0
+    counts = {}
     for prefix in prefixes:
         g, r = got.out.get(prefix, {}), ref.out.get(prefix, {})
+        bad = []
+
+        def differ(msg):
+            bad.append(msg)
+            if len(bad) <= per_prefix:
+                rep.fail(msg)
         for t in times:
             if t not in g and t not in r:
                 continue
             if t not in g:
-                bad += 1
-                if bad <= 12:
-                    rep.fail("%s-%d: the reference has this batch, the %s run has not (reference: %s)"
-                             % (prefix, t, label, excerpt(r[t])))
+                differ("%s-%d: the reference has this batch, the %s run has not (reference: %s)"
+                       % (prefix, t, label, excerpt(r[t])))
                 continue
             if t not in r:
-                bad += 1
-                if bad <= 12:
-                    rep.fail("%s-%d: the %s run has this batch, the reference has not (%s: %s)"
-                             % (prefix, t, label, label, excerpt(g[t])))
+                differ("%s-%d: the %s run has this batch, the reference has not (%s: %s)"
+                       % (prefix, t, label, label, excerpt(g[t])))
                 continue
             compared += 1
             a, b = g[t], r[t]
             if prefix not in ordered:
                 a, b = sorted(a), sorted(b)
             if a != b:
-                bad += 1
-                if bad <= 12:
-                    rep.fail("%s-%d differs from the reference:\n%s" % (prefix, t, line_diff(a, b, label)))
+                differ("%s-%d differs from the reference:\n%s" % (prefix, t, line_diff(a, b, label)))
         for t in gaps:
             if t in g:
-                bad += 1
-                rep.fail("%s-%d exists in the %s run at a time the harness took for a gap" % (prefix, t, label))
-    if bad > 12:
-        rep.fail("... %d differences in all" % bad)
+                differ("%s-%d exists in the %s run at a time the harness took for a gap" % (prefix, t, label))
+        counts[prefix] = len(bad)
+    if any(counts.values()):
+        rep.fail("differences per output: %s (first at: %s)" % (
+            ", ".join("%s %d" % (p, n) for p, n in sorted(counts.items())),
+            ", ".join("%s %s" % (p, first_time(got, ref, p, times, ordered)) for p in sorted(counts) if counts[p])))
     return compared
+
+
+def first_time(got, ref, prefix, times, ordered):
+    g, r = got.out.get(prefix, {}), ref.out.get(prefix, {})
+    for t in times:
+        a, b = g.get(t), r.get(t)
+        if a is not None and b is not None and prefix not in ordered:
+            a, b = sorted(a), sorted(b)
+        if a != b:
+            return t
+    return None
 
 
 def excerpt(lines, n=6):
