@@ -28,6 +28,7 @@
  */
 #include "rt.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,4 +228,63 @@ rt_state_store *rt_map_with_state_stores(rt_job *rj, int node, int32_t *n) {
   return st ? st->stores : NULL;
 }
 
-const rt_exec rt_exec_map_with_state = {.init = mws_init, .run = mws_run, .free = mws_free};
+/* Checkpoint: version (u32 1), the timeout (i64), whether
+ * initial: was applied (u8), then the stores (rt_state_stores_save: each
+ * key's state, last update and the deadline of its heap item in aux). A
+ * load replaces what init set up: initial: is marked applied when it was
+ * (never applied again over loaded state), and the timeout heaps are
+ * rebuilt from the deadlines, one item per key (the stale items of removed
+ * keys never act), so keys time out at the same batches and in the same
+ * order as without the restart. When the timeout changed, each key's
+ * deadline becomes its last update + the new timeout. */
+enum { MWS_VERSION = 1 };
+
+static void mws_save(rt_job *rj, int node, rt_ckw *w) {
+  mws_state *st = rj->state[node];
+  rt_ckw_u32(w, MWS_VERSION);
+  rt_ckw_i64(w, rj->job->nodes[node].timeout_ms);
+  rt_ckw_u8(w, st->seeded);
+  rt_state_stores_save(w, st->stores, st->nout);
+}
+
+static _Thread_local char load_msg[200];
+
+static const char *mws_load(rt_job *rj, int node, rt_ckr *r) {
+  const ds_node *n = &rj->job->nodes[node];
+  mws_state *st = rj->state[node];
+  uint32_t version = 0;
+  int64_t timeout = 0;
+  uint8_t seeded = 0;
+  rt_ckr_u32(r, &version);
+  rt_ckr_i64(r, &timeout);
+  rt_ckr_u8(r, &seeded);
+  if (r->err)
+    return NULL;
+  if (version != MWS_VERSION) {
+    snprintf(load_msg, sizeof load_msg,
+             "mapWithState: checkpoint content of version %u, this runtime reads %d",
+             (unsigned)version, MWS_VERSION);
+    return load_msg;
+  }
+  if (seeded > 1)
+    return "mapWithState: checkpoint content is malformed";
+  st->seeded = seeded;
+  const char *msg = rt_state_stores_load(r, st->stores, st->nout);
+  if (msg || r->err)
+    return msg;
+  bool same = timeout == n->timeout_ms;
+  for (int32_t q = 0; q < st->nout; q++) {
+    rt_state_store *s = &st->stores[q];
+    for (int64_t i = 0; i < s->nentries; i++) {
+      rt_state_entry *e = rt_state_at(s, i);
+      if (e->time != RT_STATE_FREE && !same)
+        e->aux = n->timeout_ms > 0 ? e->time + n->timeout_ms : 0;
+    }
+    if (n->timeout_ms > 0)
+      rebuild_timeouts(s, &st->timeouts[q]);
+  }
+  return NULL;
+}
+
+const rt_exec rt_exec_map_with_state = {
+    .init = mws_init, .run = mws_run, .free = mws_free, .save = mws_save, .load = mws_load};

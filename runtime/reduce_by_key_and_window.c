@@ -292,10 +292,95 @@ static void rbkw_free(rt_job *rj, int node) {
   rj->state[node] = NULL;
 }
 
+/* Checkpoint: version (u32 1), whether the node has an inverse (u8: a load
+ * refuses a change), the window store (keyed panes: each batch's reduced
+ * pairs with their hashes), and with an inverse the previous window's pairs:
+ * the partition count (u32), then per partition its pairs (u64 count, then
+ * hash and pair each). A load routes every pair by its hash among this
+ * run's partitions, so the count may differ from the saved run's. */
+enum { RBKW_VERSION = 1 };
+
+static void rbkw_save(rt_job *rj, int node, rt_ckw *w) {
+  const ds_node *n = &rj->job->nodes[node];
+  rbkw_state *st = rj->state[node];
+  rt_ckw_u32(w, RBKW_VERSION);
+  rt_ckw_u8(w, n->inv_reduce != NULL);
+  rt_winstore_save(w, &st->ws, n->elem, st->entry_size);
+  if (!n->inv_reduce)
+    return;
+  rt_ckw_u32(w, (uint32_t)st->nout);
+  for (int32_t q = 0; q < st->nout; q++) {
+    const ds_map *m = &st->prev[st->gen][q];
+    rt_ckw_u64(w, (uint64_t)m->len);
+    for (int64_t i = 0; i < m->cap && !w->err; i++) {
+      uint64_t hash;
+      const char *pair = ds_map_entry(m, i, &hash);
+      if (!pair)
+        continue;
+      rt_ckw_u64(w, hash);
+      rt_ckw_value(w, n->elem, pair);
+    }
+  }
+}
+
+static const char *rbkw_load(rt_job *rj, int node, rt_ckr *r) {
+  const ds_node *n = &rj->job->nodes[node];
+  rbkw_state *st = rj->state[node];
+  uint32_t version = 0;
+  uint8_t inverse = 0;
+  rt_ckr_u32(r, &version);
+  if (r->err)
+    return NULL;
+  if (version != RBKW_VERSION)
+    return "reduceByKeyAndWindow: checkpoint content of another version";
+  if (rt_ckr_u8(r, &inverse) < 0)
+    return NULL;
+  if (inverse != (n->inv_reduce != NULL))
+    return inverse ? "reduceByKeyAndWindow: the checkpoint was written with an inverse "
+                     "function, this job has none"
+                   : "reduceByKeyAndWindow: the checkpoint was written without an inverse "
+                     "function, this job has one";
+  const char *msg = rt_winstore_load(r, &st->ws, n->elem, st->entry_size, st->nout);
+  if (msg || r->err || !inverse)
+    return msg;
+  uint32_t saved = 0;
+  if (rt_ckr_u32(r, &saved) < 0)
+    return NULL;
+  if (saved > (r->len - r->pos) / 8)
+    return "reduceByKeyAndWindow: checkpoint content is malformed";
+  ds_map *prev = st->prev[st->gen];
+  ds_arena *arenas = st->arenas[st->gen];
+  char *tmp = st->tmp;
+  for (uint32_t i = 0; i < saved && !r->err; i++) {
+    uint64_t m = 0;
+    if (rt_ckr_u64(r, &m) < 0)
+      break;
+    if (m > (r->len - r->pos) / 8)
+      return "reduceByKeyAndWindow: checkpoint content is malformed";
+    for (uint64_t j = 0; j < m && !r->err; j++) {
+      uint64_t hash = 0;
+      if (rt_ckr_u64(r, &hash) < 0)
+        break;
+      int32_t q = rt_partition_of(hash, st->nout);
+      /* The pair's strings go straight to the arena of its partition. */
+      if (rt_ckr_value(r, n->elem, tmp, &arenas[q]) < 0)
+        break;
+      bool inserted;
+      char *slot = ds_map_upsert(&prev[q], hash, tmp, n->key->eq, &inserted);
+      if (!inserted)
+        return "reduceByKeyAndWindow: checkpoint content is malformed (a key twice)";
+      memcpy(slot, tmp, (size_t)n->elem->size);
+    }
+  }
+  return NULL;
+}
+
 const rt_exec rt_exec_reduce_by_key_and_window = {
     .init = rbkw_init,
     .run = rbkw_run,
     .active = rbkw_active,
     .free = rbkw_free,
     .observe = rbkw_observe,
+    .save = rbkw_save,
+    .load = rbkw_load,
 };

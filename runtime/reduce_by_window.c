@@ -174,10 +174,62 @@ static void rbw_free(rt_job *rj, int node) {
   rj->state[node] = NULL;
 }
 
+/* Checkpoint: version (u32 1), whether the node has an inverse (u8: a load
+ * refuses a change, as the previous value would be missing or stale), the
+ * window store (each kept batch's reduced value, if any), whether there is
+ * a previous window's value (u8, inverse only) and, if so, that value. */
+enum { RBW_VERSION = 1 };
+
+static void rbw_save(rt_job *rj, int node, rt_ckw *w) {
+  const ds_node *n = &rj->job->nodes[node];
+  rbw_state *st = rj->state[node];
+  rt_ckw_u32(w, RBW_VERSION);
+  rt_ckw_u8(w, n->inv_reduce != NULL);
+  rt_winstore_save(w, &st->ws, n->elem, 0);
+  rt_ckw_u8(w, st->has_prev);
+  if (st->has_prev)
+    rt_ckw_value(w, n->elem, st->prev);
+}
+
+static const char *rbw_load(rt_job *rj, int node, rt_ckr *r) {
+  const ds_node *n = &rj->job->nodes[node];
+  rbw_state *st = rj->state[node];
+  uint32_t version = 0;
+  if (rt_ckr_u32(r, &version) < 0)
+    return NULL;
+  if (version != RBW_VERSION)
+    return "reduceByWindow: checkpoint content of another version";
+  uint8_t inverse = 0;
+  if (rt_ckr_u8(r, &inverse) < 0)
+    return NULL;
+  if (inverse != (n->inv_reduce != NULL))
+    return inverse ? "reduceByWindow: the checkpoint was written with an inverse function, "
+                     "this job has none"
+                   : "reduceByWindow: the checkpoint was written without an inverse function, "
+                     "this job has one";
+  const char *msg = rt_winstore_load(r, &st->ws, n->elem, 0, 1);
+  if (msg || r->err)
+    return msg;
+  uint8_t has = 0;
+  if (rt_ckr_u8(r, &has) < 0)
+    return NULL;
+  if (has > 1 || (has && !n->inv_reduce))
+    return "reduceByWindow: checkpoint content is malformed";
+  if (has) {
+    ds_arena_reset(&st->arenas[st->gen]);
+    if (rt_ckr_value(r, n->elem, st->prev, &st->arenas[st->gen]) < 0)
+      return NULL;
+  }
+  st->has_prev = has;
+  return NULL;
+}
+
 const rt_exec rt_exec_reduce_by_window = {
     .init = rbw_init,
     .run = rbw_run,
     .active = rbw_active,
     .free = rbw_free,
     .observe = rbw_observe,
+    .save = rbw_save,
+    .load = rbw_load,
 };

@@ -406,6 +406,18 @@ rt_pane *rt_winstore_add(rt_winstore *ws, int64_t t, int32_t nparts);
 /* Records that the slide at T was computed (for dropping panes later). */
 void rt_winstore_slid(rt_winstore *ws, int64_t t);
 void rt_winstore_free(rt_winstore *ws);
+/* Checkpoints: writes the window's timing, last_seen, last_slide and the
+ * kept panes with their elements of type elem (rt_ckw_value): entry_size 0
+ * for panes of plain elements, else keyed panes of entry_size-byte entries
+ * (uint64_t hash, then the pair of type elem at offset 8). */
+void rt_winstore_save(rt_ckw *w, const rt_winstore *ws, const ds_type *elem, int64_t entry_size);
+/* Reads that back into an initialised, empty ws (a message if the window's
+ * length, slide or period differ from the saved ones), the panes with
+ * nparts partitions: plain elements in contiguous slices, keyed entries in
+ * the partition of their hash. Returns NULL or a message; a read error is
+ * left in r->err. */
+const char *rt_winstore_load(rt_ckr *r, rt_winstore *ws, const ds_type *elem, int64_t entry_size,
+                             int32_t nparts);
 
 /* ---- state_store.c: the keys and states a state operator keeps ---- */
 
@@ -484,6 +496,18 @@ int64_t rt_state_store_bytes(const rt_state_store *s);
  * of (K, S) pairs, struct { K; S; } in C layout, at `time`; a key listed
  * twice keeps its last state. */
 void rt_state_seed(rt_state_store *stores, int32_t n, const ds_list *initial, int64_t time);
+/* Checkpoints: writes the n per-partition stores of a state operator in
+ * partition order, each in its stable order: every entry number, live ones
+ * with their time, aux, key and state (rt_ckw_value), free ones with their
+ * free-list link, and the store's arena garbage. */
+void rt_state_stores_save(rt_ckw *w, const rt_state_store *stores, int32_t n);
+/* Reads what rt_state_stores_save wrote into n empty, initialised stores.
+ * With as many partitions as were saved each store is rebuilt exactly (the
+ * same entry numbers, free slots and garbage, so it behaves as the saved one
+ * would have); otherwise every live entry goes to the store of
+ * rt_partition_of(key->hash(key), n), in saved order. Returns NULL or a
+ * message; a read error is left in r->err. */
+const char *rt_state_stores_load(rt_ckr *r, rt_state_store *stores, int32_t n);
 
 /* ---- state_input.c: a state operator's new pairs, grouped by key ---- */
 

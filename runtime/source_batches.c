@@ -137,9 +137,57 @@ static void batches_free(rt_job *rj, int node) {
   rj->state[node] = NULL;
 }
 
+/* Checkpoint: version (u32 1), the number of batches given out (i64) and
+ * the file offset where the last of them ended (i64). A load checks that the
+ * file still has that many batches, ending there, and goes on with the next
+ * one. */
+enum { BATCHES_VERSION = 1 };
+
+static void batches_save(rt_job *rj, int node, rt_ckw *w) {
+  batches_state *st = rj->state[node];
+  rt_ckw_u32(w, BATCHES_VERSION);
+  rt_ckw_i64(w, st->next);
+  rt_ckw_i64(w, st->next > 0 ? st->batches[st->next - 1].end : 0);
+}
+
+static const char *batches_load(rt_job *rj, int node, rt_ckr *r) {
+  batches_state *st = rj->state[node];
+  const char *loc = rj->job->nodes[node].loc ? rj->job->nodes[node].loc : "batches";
+  uint32_t version = 0;
+  int64_t next = 0, end = 0;
+  rt_ckr_u32(r, &version);
+  rt_ckr_i64(r, &next);
+  rt_ckr_i64(r, &end);
+  if (r->err)
+    return NULL;
+  if (version != BATCHES_VERSION) {
+    snprintf(message, sizeof message, "%s: checkpoint content of version %u, this runtime reads %d",
+             loc, (unsigned)version, BATCHES_VERSION);
+    return message;
+  }
+  if (next < 0 || end < 0) {
+    snprintf(message, sizeof message, "%s: checkpoint content is malformed", loc);
+    return message;
+  }
+  /* A batch is a stretch of lines; the one before the saved position must end where it did. */
+  int64_t have = next <= st->nbatches && next > 0 ? st->batches[next - 1].end : 0;
+  if (next > st->nbatches || have != end) {
+    snprintf(message, sizeof message,
+             "%s: the file changed since the checkpoint: it had %lld batches given out, ending "
+             "at byte %lld; it now has %lld batches%s",
+             loc, (long long)next, (long long)end, (long long)st->nbatches,
+             next <= st->nbatches ? " ending elsewhere" : "");
+    return message;
+  }
+  st->next = next;
+  return NULL;
+}
+
 const rt_exec rt_exec_source_batches = {
     .init = batches_init,
     .run = batches_run,
     .exhausted = batches_exhausted,
     .free = batches_free,
+    .save = batches_save,
+    .load = batches_load,
 };

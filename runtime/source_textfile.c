@@ -68,6 +68,9 @@ typedef struct textfile_state {
   int64_t head, cur, nchunks, cap_chunks;
   int64_t queued;        /* newlines found and not given out */
   int64_t seen_bytes, seen_lines; /* read so far: the average line length */
+  int64_t limit;         /* reads stop at this offset (resumed after the end), else INT64_MAX */
+  int64_t eof_at;        /* once eof: the file offset where the file ended */
+  int64_t known;         /* bytes a checkpoint this run resumed from had seen in the file */
   rt_line_run *runs;     /* one batch's runs (scratch) */
   int64_t cap_runs;
   const char *loc;
@@ -82,6 +85,7 @@ static const char *textfile_init(rt_job *rj, int node) {
   if (!st)
     return "out of memory";
   st->fd = -1;
+  st->limit = INT64_MAX;
   st->loc = n->loc ? n->loc : "textFile";
   rj->state[node] = st;
   const char *msg = NULL;
@@ -158,8 +162,10 @@ static void chunk_task(rt_job *rj, int i, void *arg, ds_ctx *ctx) {
   const textfile_state *st = r->st;
   tf_chunk *c = &st->chunks[r->first + i];
   char *dst = st->buf + (c->foff - st->base);
-  if (st->seekable)
-    c->got = read_at(st, dst, CHUNK_BYTES, c->foff, &c->err);
+  if (st->seekable) {
+    int64_t n = st->limit - c->foff < CHUNK_BYTES ? st->limit - c->foff : CHUNK_BYTES;
+    c->got = n > 0 ? read_at(st, dst, n, c->foff, &c->err) : 0;
+  }
   rt_newlines_scan(&c->nl, dst, c->got, c->foff);
 }
 
@@ -208,6 +214,7 @@ static void read_round(rt_job *rj, textfile_state *st, int64_t n) {
       st->tail = (int64_t)(c->nl.at[c->nl.n - 1] >> 1) + 1;
     if (c->got < CHUNK_BYTES) {
       st->eof = true;
+      st->eof_at = st->end < st->limit ? st->end : st->limit; /* resumed past a last line */
       break;
     }
   }
@@ -324,9 +331,98 @@ static void textfile_free(rt_job *rj, int node) {
   rj->state[node] = NULL;
 }
 
+/* Checkpoint: version (u32 1), the offset of the next line to give out
+ * (i64; one past the end of the file once a last line without '\n' was
+ * given out), whether the end of the file was reached (u8), the bytes known
+ * to be in the file (i64: where it ended, else the offset read up to), and
+ * the line statistics (two i64, for read sizes only). A load checks that the
+ * file still has those bytes and resumes reading at the saved offset; when
+ * the saved run had reached the end it reads no further than where the file
+ * ended then (bytes appended since are not read), as the run would have. The
+ * bytes read beyond the position are read again. A file that is not a
+ * regular file (a FIFO) cannot be resumed once anything was read. */
+enum { TEXTFILE_VERSION = 1 };
+
+static void textfile_save(rt_job *rj, int node, rt_ckw *w) {
+  textfile_state *st = rj->state[node];
+  /* A run resumed after the end has its end at the limit, found or not yet;
+   * one resumed before it knows the bytes its checkpoint knew. */
+  bool eof = st->eof || st->limit != INT64_MAX;
+  int64_t known = st->eof ? st->eof_at : eof ? st->limit : st->end;
+  if (!eof && known < st->known)
+    known = st->known;
+  rt_ckw_u32(w, TEXTFILE_VERSION);
+  rt_ckw_i64(w, st->line);
+  rt_ckw_u8(w, eof);
+  rt_ckw_i64(w, known);
+  rt_ckw_i64(w, st->seen_bytes);
+  rt_ckw_i64(w, st->seen_lines);
+}
+
+static const char *textfile_load(rt_job *rj, int node, rt_ckr *r) {
+  textfile_state *st = rj->state[node];
+  uint32_t version = 0;
+  int64_t line = 0, known = 0, seen_bytes = 0, seen_lines = 0;
+  uint8_t eof = 0;
+  rt_ckr_u32(r, &version);
+  rt_ckr_i64(r, &line);
+  rt_ckr_u8(r, &eof);
+  rt_ckr_i64(r, &known);
+  rt_ckr_i64(r, &seen_bytes);
+  rt_ckr_i64(r, &seen_lines);
+  if (r->err)
+    return NULL;
+  if (version != TEXTFILE_VERSION) {
+    snprintf(message, sizeof message, "%s: checkpoint content of version %u, this runtime reads %d",
+             st->loc, (unsigned)version, TEXTFILE_VERSION);
+    return message;
+  }
+  if (eof > 1 || known < 0 || line < 0 || line > known + (eof ? 1 : 0) || seen_bytes < 0 ||
+      seen_lines < 0) {
+    snprintf(message, sizeof message, "%s: checkpoint content is malformed", st->loc);
+    return message;
+  }
+  if (st->line != 0 || st->end != 0 || st->eof) {
+    snprintf(message, sizeof message, "%s: the source has read before a load", st->loc);
+    return message;
+  }
+  if (!st->seekable) {
+    if (line == 0 && known == 0) { /* nothing was read: start over, or stay at the end */
+      st->eof = eof;
+      return NULL;
+    }
+    snprintf(message, sizeof message,
+             "%s: cannot resume reading '%s' at byte %lld: it is not a regular file", st->loc,
+             st->path, (long long)line);
+    return message;
+  }
+  struct stat sb;
+  if (fstat(st->fd, &sb) != 0) {
+    snprintf(message, sizeof message, "%s: cannot stat '%s': %s", st->loc, st->path,
+             strerror(errno));
+    return message;
+  }
+  if ((int64_t)sb.st_size < known) {
+    snprintf(message, sizeof message,
+             "%s: '%s' has %lld bytes, fewer than the %lld it had when the checkpoint was "
+             "written",
+             st->loc, st->path, (long long)sb.st_size, (long long)known);
+    return message;
+  }
+  st->size = (int64_t)sb.st_size;
+  st->base = st->line = st->end = st->tail = line;
+  st->limit = eof ? known : INT64_MAX;
+  st->known = known;
+  st->seen_bytes = seen_bytes;
+  st->seen_lines = seen_lines;
+  return NULL;
+}
+
 const rt_exec rt_exec_source_textfile = {
     .init = textfile_init,
     .run = textfile_run,
     .exhausted = textfile_exhausted,
     .free = textfile_free,
+    .save = textfile_save,
+    .load = textfile_load,
 };

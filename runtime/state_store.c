@@ -304,3 +304,170 @@ void rt_state_seed(rt_state_store *stores, int32_t n, const ds_list *initial, in
     }
   }
 }
+
+/* ---- checkpoints ---- */
+
+/* Per store: nentries (u64), free_head (i64), garbage (u64: arena bytes
+ * that live entries do not hold), then every entry number in order: a live
+ * one as u8 1, time (i64), aux (i64), key and state (rt_ckw_value); a free
+ * one as u8 0 and the next free slot (i64). Keeping the free slots, their
+ * list and the garbage lets a load into as many partitions rebuild each
+ * store exactly: new keys then take the same slots and compactions come at
+ * the same batches, so the store's order (the operators' output order)
+ * stays what it would have been without the restart. */
+
+static _Thread_local char load_msg[320];
+
+void rt_state_stores_save(rt_ckw *w, const rt_state_store *stores, int32_t n) {
+  rt_ckw_u32(w, (uint32_t)n);
+  for (int32_t q = 0; q < n; q++) {
+    const rt_state_store *s = &stores[q];
+    int64_t garbage = (int64_t)ds_arena_bytes(&s->arena) - s->live_bytes;
+    rt_ckw_u64(w, (uint64_t)s->nentries);
+    rt_ckw_i64(w, s->free_head);
+    rt_ckw_u64(w, (uint64_t)(garbage > 0 ? garbage : 0));
+    for (int64_t i = 0; i < s->nentries && !w->err; i++) {
+      rt_state_entry *e = rt_state_at(s, i);
+      if (e->time == RT_STATE_FREE) {
+        rt_ckw_u8(w, 0);
+        rt_ckw_i64(w, e->aux);
+        continue;
+      }
+      rt_ckw_u8(w, 1);
+      rt_ckw_i64(w, e->time);
+      rt_ckw_i64(w, e->aux);
+      rt_ckw_value(w, s->key, rt_state_key(s, e));
+      rt_ckw_value(w, s->state, rt_state_val(s, e));
+    }
+  }
+}
+
+/* Appends a free slot (load, same partition count). */
+static void append_free(rt_state_store *s, int64_t next) {
+  int64_t i = take_slot(s);
+  rt_state_entry *e = rt_state_at(s, i);
+  memset(e, 0, (size_t)s->entry_size);
+  e->time = RT_STATE_FREE;
+  e->aux = next;
+}
+
+/* Checks the free list of a store loaded slot by slot and installs it. */
+static const char *install_free_list(rt_state_store *s, int64_t head, int32_t q) {
+  int64_t nfree = s->nentries - s->nlive, steps = 0;
+  for (int64_t i = head; i != -1; i = rt_state_at(s, i)->aux) {
+    if (i < 0 || i >= s->nentries || rt_state_at(s, i)->time != RT_STATE_FREE || steps >= nfree) {
+      snprintf(load_msg, sizeof load_msg,
+               "checkpoint content is malformed: a bad free list in state partition %d", (int)q);
+      return load_msg;
+    }
+    steps++;
+  }
+  if (steps != nfree) {
+    snprintf(load_msg, sizeof load_msg,
+             "checkpoint content is malformed: %lld free slots but %lld listed in state "
+             "partition %d",
+             (long long)nfree, (long long)steps, (int)q);
+    return load_msg;
+  }
+  s->free_head = head;
+  return NULL;
+}
+
+const char *rt_state_stores_load(rt_ckr *r, rt_state_store *stores, int32_t n) {
+  uint32_t saved = 0;
+  if (rt_ckr_u32(r, &saved) < 0)
+    return NULL; /* the caller reports r->err */
+  if (n < 1 || saved < 1 || saved > (uint32_t)INT32_MAX) {
+    snprintf(load_msg, sizeof load_msg,
+             "checkpoint content is malformed: %u state partitions", (unsigned)saved);
+    return load_msg;
+  }
+  for (int32_t q = 0; q < n; q++)
+    if (stores[q].nentries != 0) {
+      snprintf(load_msg, sizeof load_msg, "state partition %d is not empty before a load", (int)q);
+      return load_msg;
+    }
+  bool exact = saved == (uint32_t)n; /* same partitions: rebuild each store slot by slot */
+  const ds_type *kt = stores[0].key, *st = stores[0].state;
+  char *key = calloc(1, (size_t)kt->size + 16), *state = calloc(1, (size_t)st->size + 16);
+  if (!key || !state)
+    rt_fatal("out of memory (loading a state store)");
+  ds_arena tmp;
+  ds_arena_init(&tmp, NULL, NULL);
+  const char *msg = NULL;
+  for (uint32_t q = 0; q < saved && !msg && !r->err; q++) {
+    uint64_t nentries = 0, garbage = 0;
+    int64_t free_head = -1;
+    rt_ckr_u64(r, &nentries);
+    rt_ckr_i64(r, &free_head);
+    rt_ckr_u64(r, &garbage);
+    if (r->err)
+      break;
+    /* Each entry takes at least 9 bytes (its flag and an i64). */
+    if (nentries > (r->len - r->pos) / 9 || nentries >= UINT64_C(0xfffffffe) ||
+        garbage > (UINT64_C(1) << 40)) {
+      snprintf(load_msg, sizeof load_msg,
+               "checkpoint content is malformed: state partition %u of %llu entries", (unsigned)q,
+               (unsigned long long)nentries);
+      msg = load_msg;
+      break;
+    }
+    for (uint64_t i = 0; i < nentries && !msg; i++) {
+      uint8_t live = 0;
+      if (rt_ckr_u8(r, &live) < 0)
+        break;
+      if (live == 0) {
+        int64_t next = 0;
+        if (rt_ckr_i64(r, &next) < 0)
+          break;
+        if (exact)
+          append_free(&stores[q], next);
+        continue;
+      }
+      int64_t time = 0, aux = 0;
+      rt_ckr_i64(r, &time);
+      rt_ckr_i64(r, &aux);
+      ds_arena_reset(&tmp);
+      rt_ckr_value(r, kt, key, &tmp);
+      rt_ckr_value(r, st, state, &tmp);
+      if (r->err)
+        break;
+      if (live != 1 || time == RT_STATE_FREE) {
+        snprintf(load_msg, sizeof load_msg,
+                 "checkpoint content is malformed: a bad entry in state partition %u", (unsigned)q);
+        msg = load_msg;
+        break;
+      }
+      uint64_t hash = kt->hash(key);
+      int32_t p = rt_partition_of(hash, n);
+      if (exact && p != (int32_t)q) {
+        snprintf(load_msg, sizeof load_msg,
+                 "a key of state partition %u belongs to partition %d: the key type's hash "
+                 "changed since the checkpoint",
+                 (unsigned)q, (int)p);
+        msg = load_msg;
+        break;
+      }
+      rt_state_store *s = &stores[p];
+      if (rt_state_find(s, hash, key) >= 0) {
+        snprintf(load_msg, sizeof load_msg,
+                 "checkpoint content is malformed: a key twice in a state store");
+        msg = load_msg;
+        break;
+      }
+      int64_t e = rt_state_insert(s, hash, key, state, time);
+      rt_state_at(s, e)->aux = aux;
+    }
+    if (msg || r->err || !exact)
+      continue;
+    rt_state_store *s = &stores[q];
+    msg = install_free_list(s, free_head, (int32_t)q);
+    /* The garbage, so that the next compaction comes when it would have. */
+    if (!msg && garbage > 0)
+      (void)ds_arena_alloc(&s->arena, (size_t)garbage);
+  }
+  ds_arena_destroy(&tmp);
+  free(key);
+  free(state);
+  return msg;
+}

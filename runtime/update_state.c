@@ -19,6 +19,7 @@
  */
 #include "rt.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,4 +158,40 @@ rt_state_store *rt_update_state_stores(rt_job *rj, int node, int32_t *n) {
   return st ? st->stores : NULL;
 }
 
-const rt_exec rt_exec_update_state_by_key = {.init = usk_init, .run = usk_run, .free = usk_free};
+/* Checkpoint: version (u32 1), whether initial: was applied (u8),
+ * then the stores (rt_state_stores_save). A load replaces what init set up
+ * and marks initial: as applied when it was, so it is never applied over
+ * loaded state; a node that had not run yet seeds at its first batch. */
+enum { USK_VERSION = 1 };
+
+static void usk_save(rt_job *rj, int node, rt_ckw *w) {
+  usk_state *st = rj->state[node];
+  rt_ckw_u32(w, USK_VERSION);
+  rt_ckw_u8(w, st->seeded);
+  rt_state_stores_save(w, st->stores, st->nout);
+}
+
+static _Thread_local char load_msg[200];
+
+static const char *usk_load(rt_job *rj, int node, rt_ckr *r) {
+  usk_state *st = rj->state[node];
+  uint32_t version = 0;
+  uint8_t seeded = 0;
+  rt_ckr_u32(r, &version);
+  rt_ckr_u8(r, &seeded);
+  if (r->err)
+    return NULL;
+  if (version != USK_VERSION) {
+    snprintf(load_msg, sizeof load_msg,
+             "updateStateByKey: checkpoint content of version %u, this runtime reads %d",
+             (unsigned)version, USK_VERSION);
+    return load_msg;
+  }
+  if (seeded > 1)
+    return "updateStateByKey: checkpoint content is malformed";
+  st->seeded = seeded;
+  return rt_state_stores_load(r, st->stores, st->nout);
+}
+
+const rt_exec rt_exec_update_state_by_key = {
+    .init = usk_init, .run = usk_run, .free = usk_free, .save = usk_save, .load = usk_load};

@@ -164,10 +164,34 @@ static void window_free(rt_job *rj, int node) {
   rj->state[node] = NULL;
 }
 
+/* Checkpoint: version (u32 1), then the window store (rt_winstore_save:
+ * the kept batches' elements, re-sliced over this run's partitions on load,
+ * which changes nothing a window emits: it concatenates them). */
+enum { WINDOW_VERSION = 1 };
+
+static void window_save(rt_job *rj, int node, rt_ckw *w) {
+  window_state *st = rj->state[node];
+  rt_ckw_u32(w, WINDOW_VERSION);
+  rt_winstore_save(w, &st->ws, rj->job->nodes[node].elem, 0);
+}
+
+static const char *window_load(rt_job *rj, int node, rt_ckr *r) {
+  window_state *st = rj->state[node];
+  uint32_t version = 0;
+  if (rt_ckr_u32(r, &version) < 0)
+    return NULL;
+  if (version != WINDOW_VERSION)
+    return "window: checkpoint content of another version";
+  int32_t nparts = rj->settings.partitions > 0 ? (int32_t)rj->settings.partitions : 1;
+  return rt_winstore_load(r, &st->ws, rj->job->nodes[node].elem, 0, nparts);
+}
+
 const rt_exec rt_exec_window = {
     .init = window_init,
     .run = window_run,
     .active = window_active,
     .free = window_free,
     .observe = window_observe,
+    .save = window_save,
+    .load = window_load,
 };

@@ -97,6 +97,8 @@ static void drop_old(rt_winstore *ws) {
   ws->npanes -= k;
 }
 
+static rt_pane *take_pane(rt_winstore *ws, int64_t t, int32_t nparts);
+
 rt_pane *rt_winstore_add(rt_winstore *ws, int64_t t, int32_t nparts) {
   if (ws->last_seen != INT64_MIN && t <= ws->last_seen)
     return NULL;
@@ -104,6 +106,11 @@ rt_pane *rt_winstore_add(rt_winstore *ws, int64_t t, int32_t nparts) {
   drop_old(ws);
   if (!in_some_window(ws, t))
     return NULL;
+  return take_pane(ws, t, nparts);
+}
+
+/* A pane at time t (after the kept ones) with nparts empty partitions. */
+static rt_pane *take_pane(rt_winstore *ws, int64_t t, int32_t nparts) {
   rt_pane *p = ws->nspare ? ws->spare[--ws->nspare] : calloc(1, sizeof *p);
   if (!p)
     rt_fatal("out of memory (window store)");
@@ -161,4 +168,144 @@ void rt_winstore_free(rt_winstore *ws) {
   free(ws->spare);
   ws->panes = ws->spare = NULL;
   ws->npanes = ws->nspare = ws->cap = ws->cap_spare = 0;
+}
+
+/* ---- checkpoints ---- */
+
+/* The window's timing (T0, then period, length and slide, which a load
+ * checks), last_seen and last_slide, then the kept panes, oldest first:
+ * each its time and its elements. Unkeyed panes (entry_size 0) are written
+ * as one sequence, the partitions in order, and read back in contiguous
+ * slices over the partitions of this run (a window only ever concatenates
+ * them). Keyed panes are written partition by partition, each entry as its
+ * hash (u64) and its pair, and read back into the partition of its hash
+ * among this run's (the same partition, in the same order, when the count
+ * did not change). Spare panes are not written. */
+
+static _Thread_local char load_msg[320];
+
+void rt_winstore_save(rt_ckw *w, const rt_winstore *ws, const ds_type *elem, int64_t entry_size) {
+  rt_ckw_i64(w, ws->t0);
+  rt_ckw_i64(w, ws->period);
+  rt_ckw_i64(w, ws->window);
+  rt_ckw_i64(w, ws->slide);
+  rt_ckw_i64(w, ws->last_seen);
+  rt_ckw_i64(w, ws->last_slide);
+  rt_ckw_u32(w, (uint32_t)ws->npanes);
+  for (int32_t k = 0; k < ws->npanes && !w->err; k++) {
+    const rt_pane *p = ws->panes[k];
+    rt_ckw_i64(w, p->time);
+    if (entry_size == 0) {
+      int64_t total = 0;
+      for (int32_t i = 0; i < p->nparts; i++)
+        total += p->parts[i].n;
+      rt_ckw_u64(w, (uint64_t)total);
+      for (int32_t i = 0; i < p->nparts; i++)
+        for (int64_t j = 0; j < p->parts[i].n && !w->err; j++)
+          rt_ckw_value(w, elem, p->parts[i].data + j * elem->size);
+      continue;
+    }
+    rt_ckw_u32(w, (uint32_t)p->nparts);
+    for (int32_t i = 0; i < p->nparts; i++) {
+      const ds_part *part = &p->parts[i];
+      rt_ckw_u64(w, (uint64_t)part->n);
+      for (int64_t j = 0; j < part->n && !w->err; j++) {
+        const char *e = part->data + j * entry_size;
+        rt_ckw_u64(w, *(const uint64_t *)e);
+        rt_ckw_value(w, elem, e + 8);
+      }
+    }
+  }
+}
+
+static const char *malformed(const char *what) {
+  snprintf(load_msg, sizeof load_msg, "checkpoint content is malformed: %s", what);
+  return load_msg;
+}
+
+/* Bytes left to read. */
+static uint64_t left(const rt_ckr *r) { return r->len - r->pos; }
+
+const char *rt_winstore_load(rt_ckr *r, rt_winstore *ws, const ds_type *elem, int64_t entry_size,
+                             int32_t nparts) {
+  int64_t t0 = 0, period = 0, window = 0, slide = 0, last_seen = 0, last_slide = 0;
+  uint32_t npanes = 0;
+  rt_ckr_i64(r, &t0);
+  rt_ckr_i64(r, &period);
+  rt_ckr_i64(r, &window);
+  rt_ckr_i64(r, &slide);
+  rt_ckr_i64(r, &last_seen);
+  rt_ckr_i64(r, &last_slide);
+  rt_ckr_u32(r, &npanes);
+  if (r->err)
+    return NULL;
+  if (period != ws->period || window != ws->window || slide != ws->slide) {
+    snprintf(load_msg, sizeof load_msg,
+             "the checkpoint holds a window of %lldms sliding by %lldms over batches of %lldms; "
+             "this one is of %lldms sliding by %lldms over batches of %lldms",
+             (long long)window, (long long)slide, (long long)period, (long long)ws->window,
+             (long long)ws->slide, (long long)ws->period);
+    return load_msg;
+  }
+  if (ws->npanes != 0 || ws->last_seen != INT64_MIN)
+    return "a window store is not empty before a load";
+  if (nparts < 1)
+    nparts = 1;
+  if (npanes > left(r) / 16)
+    return malformed("more window panes than bytes");
+  int64_t prev = INT64_MIN;
+  for (uint32_t k = 0; k < npanes && !r->err; k++) {
+    int64_t time = 0;
+    if (rt_ckr_i64(r, &time) < 0)
+      break;
+    if (time <= prev || time > last_seen)
+      return malformed("window panes out of order");
+    prev = time;
+    rt_pane *p = take_pane(ws, time, nparts);
+    if (entry_size == 0) {
+      uint64_t m = 0;
+      if (rt_ckr_u64(r, &m) < 0)
+        break;
+      if (m > left(r))
+        return malformed("a window pane with more elements than bytes");
+      for (int32_t i = 0; i < nparts && !r->err; i++) {
+        int64_t from = (int64_t)((__int128)i * (int64_t)m / nparts);
+        int64_t to = (int64_t)((__int128)(i + 1) * (int64_t)m / nparts);
+        ds_part *dst = &p->parts[i];
+        rt_part_reserve(dst, to - from, elem->size);
+        for (int64_t j = from; j < to && !r->err; j++)
+          rt_ckr_value(r, elem, ds_part_push(dst, elem->size), &p->arenas[i]);
+      }
+      continue;
+    }
+    uint32_t saved = 0;
+    if (rt_ckr_u32(r, &saved) < 0)
+      break;
+    if (saved > left(r) / 8)
+      return malformed("a window pane with more partitions than bytes");
+    for (uint32_t i = 0; i < saved && !r->err; i++) {
+      uint64_t m = 0;
+      if (rt_ckr_u64(r, &m) < 0)
+        break;
+      if (m > left(r) / 8)
+        return malformed("a window pane partition with more entries than bytes");
+      for (uint64_t j = 0; j < m && !r->err; j++) {
+        uint64_t hash = 0;
+        if (rt_ckr_u64(r, &hash) < 0)
+          break;
+        int32_t q = rt_partition_of(hash, nparts);
+        char *e = ds_part_push(&p->parts[q], entry_size);
+        *(uint64_t *)e = hash;
+        rt_ckr_value(r, elem, e + 8, &p->arenas[q]);
+      }
+    }
+  }
+  if (r->err)
+    return NULL;
+  ws->last_seen = last_seen;
+  ws->last_slide = last_slide;
+  /* The saved grid (the driver restores rj->t0 to it; every batch sets
+   * ws->t0 from rj->t0 again). */
+  ws->t0 = t0;
+  return NULL;
 }
