@@ -356,12 +356,6 @@ int ds_main(int argc, char **argv, ds_job *job) {
     fprintf(stderr, "%s: %s\n", where, msg);
     goto done_settings;
   }
-  /* Say so rather than let a user believe state survives a restart. */
-  if (rj.settings.checkpoint)
-    fprintf(stderr, "%s: warning: checkpoints are not implemented yet: '%s' is not written and state "
-                    "starts empty on every start\n",
-            where, rj.settings.checkpoint);
-
   /* The job's arguments (top-level lets, operator arguments). */
   rj.site_errors = calloc((size_t)(job->nsites > 0 ? job->nsites : 1), sizeof(int64_t));
   if (!rj.site_errors) {
@@ -401,6 +395,35 @@ int ds_main(int argc, char **argv, ds_job *job) {
     rj.t0 = now - (r < 0 ? r + batch_ms : r);
   }
 
+  /* A restart: the newest usable checkpoint and the journal of the batches
+   * after it (re-run first, from their records). Both are read before the
+   * executors start, so that they see the restored batch grid; the nodes'
+   * sections are loaded into them afterwards. */
+  rt_resume resume = {.t0 = rj.t0, .stop_time = INT64_MAX};
+  rt_checkpoint *ck = NULL;
+  bool restored = false;
+  int64_t restore_started = now_ms(CLOCK_MONOTONIC);
+  if (rj.settings.checkpoint) {
+    char cmsg[1400];
+    int rc = rt_checkpoint_prepare(&rj, cmsg, sizeof cmsg);
+    if (rc == 0)
+      rc = rt_checkpoint_open(&rj, &resume, &ck, cmsg, sizeof cmsg);
+    if (rc == 0)
+      restored = true;
+    if (rc >= 0 && (rc = rt_journal_open(&rj, rj.settings.checkpoint, resume.index, cmsg, sizeof cmsg)) < 0)
+      rc = -1;
+    if (rc < 0) {
+      fprintf(stderr, "%s: error: %s\n", where, cmsg);
+      rt_checkpoint_close(ck);
+      rt_journal_close(&rj);
+      goto done_site_errors;
+    }
+    if (restored)
+      rj.t0 = resume.t0;
+    else if (rt_journal_replay_last(rj.journal) > 0) /* killed before its first checkpoint */
+      rj.t0 = resume.t0 = rt_journal_replay_time(rj.journal, 1) - batch_ms;
+  }
+
   /* Streams, pool and executors. */
   rj.streams = calloc((size_t)(job->nnodes > 0 ? job->nnodes : 1), sizeof(rt_stream));
   rj.state = calloc((size_t)(job->nnodes > 0 ? job->nnodes : 1), sizeof(void *));
@@ -431,6 +454,24 @@ int ds_main(int argc, char **argv, ds_job *job) {
     }
   }
 
+  if (ck) {
+    char cmsg[1400];
+    int rc = rt_checkpoint_apply(&rj, execs, ck, cmsg, sizeof cmsg);
+    rt_checkpoint_close(ck);
+    ck = NULL;
+    if (rc < 0) {
+      fprintf(stderr, "%s: error: %s\n", where, cmsg);
+      goto done_execs;
+    }
+    rt_log("%s: restored from checkpoint %s: batch %" PRId64 " (time %" PRId64 " ms), in %" PRId64 " ms",
+           where, rj.settings.checkpoint, resume.index, resume.time,
+           now_ms(CLOCK_MONOTONIC) - restore_started);
+  }
+  if (rj.journal && rt_journal_replay_last(rj.journal) > resume.index)
+    rt_log("%s: re-running batches %" PRId64 " to %" PRId64 " from the journal", where,
+           rt_journal_replay_time(rj.journal, resume.index + 1),
+           rt_journal_replay_time(rj.journal, rt_journal_replay_last(rj.journal)));
+
   if (o.metrics) {
     metrics = fopen(o.metrics, "a");
     if (!metrics) {
@@ -447,10 +488,35 @@ int ds_main(int argc, char **argv, ds_job *job) {
 
   /* The batch loop. */
   code = 0;
-  bool input_done = false;
-  int64_t stop_time = INT64_MAX;
-  for (int64_t index = 1; !signals_seen; index++) {
-    rt_batch b = {.index = index, .time = rj.t0 + index * batch_ms};
+  uint32_t nlogged = 0; /* sources that journal each batch */
+  for (int32_t i = 0; i < job->nnodes; i++)
+    nlogged += job->nodes[i].kind == DS_SOURCE_SOCKET || job->nodes[i].kind == DS_SOURCE_TEXTFILES;
+  int64_t replay_last = rj.journal ? rt_journal_replay_last(rj.journal) : 0;
+  bool restarted = restored || replay_last > resume.index;
+  bool recovered = restarted; /* the next batch is the first after a restart */
+  bool input_done = resume.input_done, ran_any = false;
+  int64_t stop_time = resume.stop_time;
+  int64_t last_time = resume.index > 0 ? resume.time : rj.t0;
+  int64_t last_ckpt_time = last_time, last_ckpt_index = resume.index;
+  int64_t index = resume.index, done_index = resume.index;
+  while (!signals_seen) {
+    index++;
+    bool replaying = index <= replay_last;
+    rt_batch b = {.index = index};
+    if (replaying) {
+      b.time = rt_journal_replay_time(rj.journal, index);
+    } else if (bounded) {
+      b.time = rj.t0 + index * batch_ms;
+    } else {
+      b.time = last_time + batch_ms;
+      if (restarted && index == replay_last + 1) {
+        /* After a restart the grid goes on at its next time; the grid
+         * times the job was down get no batch. */
+        int64_t now = now_ms(CLOCK_REALTIME), k = (now - rj.t0) / batch_ms + 1;
+        if (rj.t0 + k * batch_ms > b.time)
+          b.time = rj.t0 + k * batch_ms;
+      }
+    }
     if (o.batches >= 0) {
       if (index > o.batches)
         break;
@@ -462,14 +528,14 @@ int ds_main(int argc, char **argv, ds_job *job) {
             all = execs[i]->exhausted && execs[i]->exhausted(&rj, i);
         if (all) {
           input_done = true;
-          stop_time = stop_time_after(&rj, b.time - batch_ms);
+          stop_time = stop_time_after(&rj, index > 1 ? last_time : rj.t0);
         }
       }
       if (b.time > stop_time)
         break;
     }
     int64_t delay = 0;
-    if (!bounded) {
+    if (!bounded && !replaying) {
       wait_until(b.time);
       if (signals_seen)
         break;
@@ -478,6 +544,8 @@ int ds_main(int argc, char **argv, ds_job *job) {
         delay = 0;
     }
     int64_t started = now_ms(CLOCK_MONOTONIC);
+    if (rj.journal && !replaying && rt_journal_begin(&rj, &b, nlogged) < 0)
+      rt_fatal("%s: cannot write the journal in %s: %s", where, rj.settings.checkpoint, strerror(errno));
 
     rj.records_out = 0;
     rj.batch_time = b.time; /* batchTime() in every task of this batch */
@@ -502,36 +570,70 @@ int ds_main(int argc, char **argv, ds_job *job) {
         records_in += rt_stream_count(&rj.streams[i]);
     }
     fflush(rj.out);
+    if (rj.journal && rt_journal_done(&rj, &b) < 0)
+      rt_log("%s: cannot write the journal in %s: %s", where, rj.settings.checkpoint, strerror(errno));
+    ran_any = true;
+    last_time = b.time;
+    done_index = index;
 
     int64_t errors = report_record_errors(&rj, &b);
     int64_t processing = now_ms(CLOCK_MONOTONIC) - started;
     if (status)
       fprintf(stderr,
               "batch %" PRId64 " ms: %" PRId64 " in, %" PRId64 " out, %" PRId64
-              " ms processing, %" PRId64 " ms scheduling delay, %" PRId64 " record errors\n",
-              b.time, records_in, rj.records_out, processing, delay, errors);
+              " ms processing, %" PRId64 " ms scheduling delay, %" PRId64 " record errors%s\n",
+              b.time, records_in, rj.records_out, processing, delay, errors,
+              replaying ? " (re-run from the journal)" : "");
+    bool was_recovered = recovered;
+    recovered = false;
+    rt_pool_reset_arenas(rj.pool);
+    if (replaying && index == replay_last)
+      rt_journal_end_replay(&rj);
+    int64_t checkpoint_ms = -1;
+    if (rj.settings.checkpoint && !(errors && rj.settings.on_error_fail) &&
+        b.time - last_ckpt_time >= rj.settings.checkpoint_interval_ms) {
+      int64_t ck_started = now_ms(CLOCK_MONOTONIC);
+      rt_resume now = {.index = index, .time = b.time, .t0 = rj.t0, .input_done = input_done, .stop_time = stop_time};
+      if (rt_checkpoint_write(&rj, execs, &now) == 0) {
+        last_ckpt_time = b.time;
+        last_ckpt_index = index;
+      }
+      checkpoint_ms = now_ms(CLOCK_MONOTONIC) - ck_started;
+    }
+    bool fail = errors && rj.settings.on_error_fail;
+    if (fail) {
+      fprintf(stderr, "%s: stopping after batch %" PRId64 ": record errors and onError = \"fail\"\n",
+              where, b.time);
+      code = 1;
+    }
+    /* Metrics last: they include the checkpoint written after the batch. */
     if (metrics) {
       fprintf(metrics,
               "{\"batch\": %" PRId64 ", \"records_in\": %" PRId64 ", \"records_out\": %" PRId64
               ", \"processing_ms\": %" PRId64 ", \"scheduling_delay_ms\": %" PRId64
-              ", \"record_errors\": %" PRId64 ", \"recovered\": false}\n",
-              b.time, records_in, rj.records_out, processing, delay, errors);
+              ", \"record_errors\": %" PRId64 ", \"recovered\": %s",
+              b.time, records_in, rj.records_out, processing, delay, errors, was_recovered ? "true" : "false");
+      if (checkpoint_ms >= 0) /* a checkpoint was written after this batch */
+        fprintf(metrics, ", \"checkpoint_ms\": %" PRId64, checkpoint_ms);
+      fputs("}\n", metrics);
       fflush(metrics);
     }
-    rt_pool_reset_arenas(rj.pool);
-    if (errors && rj.settings.on_error_fail) {
-      fprintf(stderr, "%s: stopping after batch %" PRId64 ": record errors and onError = \"fail\"\n",
-              where, b.time);
-      code = 1;
+    if (fail)
       break;
-    }
   }
-
+  /* A graceful stop (signal, --batches, the end of a bounded job, onError =
+   * "fail") writes a checkpoint of the last completed batch. */
+  if (rj.settings.checkpoint && ran_any && done_index != last_ckpt_index) {
+    rt_resume now = {.index = done_index, .time = last_time, .t0 = rj.t0, .input_done = input_done, .stop_time = stop_time};
+    rt_checkpoint_write(&rj, execs, &now);
+  }
   remove_signals();
 done_metrics:
   if (metrics)
     fclose(metrics);
 done_execs:
+  rt_checkpoint_close(ck);
+  rt_journal_close(&rj);
   while (ninit-- > 0)
     if (execs[ninit] && execs[ninit]->free)
       execs[ninit]->free(&rj, ninit);

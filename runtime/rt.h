@@ -89,6 +89,7 @@ typedef struct rt_job {
   int64_t records_out;  /* elements written by outputs this batch */
   FILE *out;           /* where print writes (stdout) */
   int64_t source_errors; /* records sources dropped this batch (socket lines over maxLineBytes) */
+  struct rt_journal *journal; /* journal.c: the batch log in the checkpoint directory, or NULL */
 } rt_job;
 
 /* How often node i has a batch, in ms: the batch interval, or the slide of
@@ -128,6 +129,9 @@ static inline bool rt_ctx_dropped(ds_ctx *ctx) {
 
 /* ---- executors: one per ds_node_kind ---- */
 
+typedef struct rt_ckw rt_ckw; /* ckpt_file.c */
+typedef struct rt_ckr rt_ckr;
+
 typedef struct rt_exec {
   /* Called once at start: allocate rj->state[node], check parameters (for
    * instance window multiples of the period). Returns NULL or a message;
@@ -150,6 +154,17 @@ typedef struct rt_exec {
    * not called for that time (it is idempotent per batch time), so a driver
    * that calls `active` in node order after the inputs ran works without it. */
   void (*observe)(rt_job *rj, int node, const rt_batch *b);
+  /* Checkpoints (checkpoint.c calls them; NULL for nodes that keep nothing
+   * across batches): save writes, after a completed batch, everything the
+   * node keeps (state stores, window panes and previous values, a bounded
+   * source's read position) through rt_ckw_* and rt_ckw_value; load reads it
+   * back at a restart, after init and before the first batch, into the
+   * node's freshly initialised state. The `partitions` setting may differ
+   * from the run that saved: keyed data is re-routed by rt_partition_of of
+   * its key hash. load returns NULL or a message (the job exits 2); a read
+   * error (r->err) is reported by the caller. */
+  void (*save)(rt_job *rj, int node, rt_ckw *w);
+  const char *(*load)(rt_job *rj, int node, rt_ckr *r);
 } rt_exec;
 
 extern const rt_exec rt_exec_source_socket, rt_exec_source_textfiles, rt_exec_source_textfile,
@@ -596,6 +611,9 @@ enum {
  * continuing from crc (0 to start): rt_crc32c(rt_crc32c(0, a), b) is the
  * CRC of a then b. rt_crc32c(0, "123456789", 9) == 0xE3069283. */
 uint32_t rt_crc32c(uint32_t crc, const void *data, size_t n);
+/* The same without the SSE 4.2 instruction rt_crc32c uses where the CPU has
+ * it (slicing-by-8 tables), for tests and other CPUs. */
+uint32_t rt_crc32c_portable(uint32_t crc, const void *data, size_t n);
 
 /* A checkpoint being written to dir/.NAME.tmp. Usage: rt_ckw_open, any
  * number of rt_ckw_* writes (their results may be ignored: the first error
@@ -643,6 +661,7 @@ typedef struct rt_ckr {
   uint64_t len;        /* payload bytes, data[0, len) */
   uint64_t pos;        /* next payload byte to read */
   uint32_t version;    /* the file's format version */
+  bool borrowed;       /* a reader over part of another's memory: close frees nothing */
   int err;             /* the first error, 0 while all went well */
   char msg[512];       /* what went wrong, when err != 0 */
 } rt_ckr;
@@ -686,6 +705,88 @@ int rt_ckpt_clean_temporaries(const char *dir, int64_t *removed);
  * I/O error) as soon as a checkpoint fails for a reason other than damage.
  * r->msg says why in every case. */
 int rt_ckpt_open_latest(const char *dir, rt_ckr *r, int64_t *index);
+
+/* ---- value_codec.c: any stored value through its ds_type shape ---- */
+
+/* Writes the value at v of type t (its shape must not be DS_SHAPE_NONE):
+ * scalars as rt_ckw_i64/f64/u8, strings as rt_ckw_str, a list as its length
+ * (u64) then its elements, a struct its fields in order, an option its flag
+ * (u8) then, when some, its value. Returns w's (sticky) error. */
+int rt_ckw_value(rt_ckw *w, const ds_type *t, const void *v);
+/* Reads what rt_ckw_value wrote into dst (t->size bytes, zeroed first);
+ * strings and lists are allocated in `a` (so they outlive the reader).
+ * Returns r's (sticky) error: -EBADMSG for malformed data (a bool not 0/1,
+ * a list longer than what remains), never reading out of bounds. */
+int rt_ckr_value(rt_ckr *r, const ds_type *t, void *dst, ds_arena *a);
+/* Whether values of t can be checkpointed (every part has a shape). */
+bool rt_type_has_shape(const ds_type *t);
+
+/* ---- journal.c: the batch log (write-ahead log) of a checkpointed job ---- */
+
+/* Sources that do not re-read deterministically (socket: the lines of each
+ * batch; textFiles: the names of the files each batch took) record what a
+ * batch took before the batch is processed; at a restart the batches after
+ * the checkpoint are re-run from these records. */
+typedef struct rt_journal rt_journal;
+/* Appends node's record for batch b and makes it durable (fdatasync);
+ * returns 0 or -errno (the job then stops with exit code 1). */
+int rt_journal_put(rt_job *rj, int node, const rt_batch *b, const void *data, size_t len);
+/* While the job re-runs batch b after a restart: the record node wrote for
+ * it (borrowed until the end of the batch) and true; else false (the batch
+ * is live: take new input). */
+bool rt_journal_replay(rt_job *rj, int node, const rt_batch *b, const void **data, size_t *len);
+
+/* The driver's side. rt_journal_open reads the journal of dir after the
+ * checkpoint of batch ckpt_index (0: none), decides which batches to re-run
+ * (rt_journal_replay_last: the last of them, ckpt_index if none), cuts off
+ * the rest and opens a file for what follows; it sets rj->journal (also on
+ * failure: rt_journal_close frees it) and returns 0 or -errno with msg. */
+int rt_journal_open(rt_job *rj, const char *dir, int64_t ckpt_index, char *msg, size_t msgsz);
+int64_t rt_journal_replay_last(const rt_journal *j);
+/* The time a re-run batch had (INT64_MIN for an index not re-run). */
+int64_t rt_journal_replay_time(const rt_journal *j, int64_t index);
+/* Whether the outputs of batch `index` completed before the restart. */
+bool rt_journal_printed(const rt_job *rj, int64_t index);
+/* Records batch b before its sources run (nsources: how many source records
+ * it will have) and after its outputs ran. 0 or -errno. */
+int rt_journal_begin(rt_job *rj, const rt_batch *b, uint32_t nsources);
+int rt_journal_done(rt_job *rj, const rt_batch *b);
+/* After the checkpoint of batch ckpt_index committed: later batches go to a
+ * new file, and the files covered by the oldest checkpoint kept are removed. */
+int rt_journal_rotate(rt_job *rj, int64_t ckpt_index, int64_t oldest_kept);
+/* Frees the records read at the start (after the last re-run batch). */
+void rt_journal_end_replay(rt_job *rj);
+void rt_journal_close(rt_job *rj);
+
+/* ---- checkpoint.c: a checkpoint's content; writing and restoring ---- */
+
+/* Where the job stands after a completed batch: what a checkpoint records
+ * besides the nodes' sections. */
+typedef struct rt_resume {
+  int64_t index;      /* the batch, counted from the job's first start (0: none) */
+  int64_t time;       /* its time */
+  int64_t t0;         /* the batch grid's origin */
+  bool input_done;    /* bounded job: every source was exhausted */
+  int64_t stop_time;  /* bounded job: the time after which it stops (INT64_MAX: not known) */
+} rt_resume;
+
+/* Creates the checkpoint directory as needed and removes the temporaries a
+ * crash left. 0 or -errno with msg (exit 2). */
+int rt_checkpoint_prepare(rt_job *rj, char *msg, size_t msgsz);
+/* Writes the checkpoint of batch p->index (the sections of every node
+ * whose executor has save), keeps the last two, rotates the journal.
+ * Failures are logged; the previous checkpoints stay as they were. */
+int rt_checkpoint_write(rt_job *rj, const rt_exec **execs, const rt_resume *p);
+/* A restart in two steps: rt_checkpoint_open reads the newest usable
+ * checkpoint and fills *p (before the executors are initialised, so that
+ * they see the restored batch grid): 0 opened (*out set), 1 none there
+ * (start empty), < 0 refused or unusable, with msg (the job exits 2).
+ * rt_checkpoint_apply then loads the nodes' sections into the initialised
+ * executors (0, or < 0 with msg: exit 2). rt_checkpoint_close frees it. */
+typedef struct rt_checkpoint rt_checkpoint;
+int rt_checkpoint_open(rt_job *rj, rt_resume *p, rt_checkpoint **out, char *msg, size_t msgsz);
+int rt_checkpoint_apply(rt_job *rj, const rt_exec **execs, rt_checkpoint *ck, char *msg, size_t msgsz);
+void rt_checkpoint_close(rt_checkpoint *ck);
 
 /* ---- log.c: messages on stderr ---- */
 

@@ -42,6 +42,11 @@ static void print_run(rt_job *rj, int node, const rt_batch *b) {
   int64_t limit = n->int_arg > 0 ? n->int_arg : 10, shown = 0, total = rt_stream_count(in);
   FILE *out = rj->out;
 
+  if (rt_journal_printed(rj, b->index)) {
+    /* Re-run after a restart, and printed before it (the journal says so). */
+    rj->records_out += total;
+    return;
+  }
   fprintf(out, "%s\nTime: %" PRId64 " ms\n%s\n", dashes, b->time, dashes);
   st->buf.len = 0;
   for (int32_t p = 0; p < in->nparts && shown < limit; p++) {

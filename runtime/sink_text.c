@@ -153,6 +153,34 @@ fail:
   __atomic_store_n(&t->err, -r, __ATOMIC_RELAXED);
 }
 
+/* Removes what a crash left of this output's batch directories: the hidden
+ * `.<prefix base>-<ms>....tmp` (being written) and `.old` (being replaced). */
+static void clean_temporaries(const char *prefix) {
+  const char *slash = strrchr(prefix, '/');
+  char parent[4000];
+  snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - prefix) : 1, slash ? prefix : ".");
+  if (!parent[0])
+    snprintf(parent, sizeof parent, "/");
+  const char *base = slash ? slash + 1 : prefix;
+  size_t blen = strlen(base);
+  DIR *d = opendir(parent);
+  if (!d)
+    return;
+  struct dirent *e;
+  char path[8200];
+  while ((e = readdir(d))) {
+    const char *nm = e->d_name;
+    size_t n = strlen(nm);
+    if (nm[0] != '.' || n < blen + 6 || strncmp(nm + 1, base, blen) != 0 || nm[1 + blen] != '-')
+      continue;
+    if (strcmp(nm + n - 4, ".tmp") != 0 && strcmp(nm + n - 4, ".old") != 0)
+      continue;
+    snprintf(path, sizeof path, "%s/%s", parent, nm);
+    remove_dir(path);
+  }
+  closedir(d);
+}
+
 static const char *text_init(rt_job *rj, int node) {
   ds_node *n = &rj->job->nodes[node];
   if (n->ninputs != 1 || !rj->job->nodes[n->inputs[0]].elem ||
@@ -169,6 +197,7 @@ static const char *text_init(rt_job *rj, int node) {
   st->suffix = n->str_arg2.len ? cstr(n->str_arg2) : NULL;
   if (n->str_arg2.len && !st->suffix)
     return "out of memory";
+  clean_temporaries(st->prefix);
   return NULL;
 }
 
@@ -204,8 +233,10 @@ static void text_run(rt_job *rj, int node, const rt_batch *b) {
   struct stat sb;
   if (stat(final, &sb) == 0) {
     snprintf(path, sizeof path, "%s/_SUCCESS", final);
-    if (rj->settings.checkpoint && stat(path, &sb) == 0)
+    if (rj->settings.checkpoint && stat(path, &sb) == 0) {
+      rj->records_out += total;
       return; /* written complete before a restart: not again */
+    }
   }
   int r = make_parents(final);
   if (r < 0)

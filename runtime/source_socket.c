@@ -347,6 +347,15 @@ static void socket_run(rt_job *rj, int node, const rt_batch *b) {
   int64_t dropped;
   bool resume = false;
   st->batch.len = 0;
+  const void *rec;
+  size_t rlen;
+  if (rt_journal_replay(rj, node, b, &rec, &rlen)) {
+    /* A batch re-run after a restart: the lines the write-ahead log kept
+     * (what arrives meanwhile waits for the first new batch). */
+    if (!buf_put(&st->batch, rec, (int64_t)rlen))
+      rt_fatal("%s: out of memory", st->loc);
+    goto parts;
+  }
   pthread_mutex_lock(&st->mu);
   if (!st->batch_limit || st->incoming_lines <= st->batch_limit) {
     buf t = st->batch;
@@ -378,6 +387,14 @@ static void socket_run(rt_job *rj, int node, const rt_batch *b) {
            st->loc, st->max_line_bytes, dropped, dropped == 1 ? "" : "s", b->time);
     rj->source_errors += dropped;
   }
+  if (rj->journal) {
+    /* The write-ahead log: the batch's lines are durable before it is
+     * processed (without `wal`, an empty record: such a batch re-runs empty). */
+    int r = rt_journal_put(rj, node, b, st->batch.ptr, rj->settings.wal ? (size_t)st->batch.len : 0);
+    if (r < 0)
+      rt_fatal("%s: cannot write the write-ahead log: %s", st->loc, strerror(-r));
+  }
+parts:
   if (rt_lines_to_parts(rj, &rj->streams[node], st->batch.ptr, st->batch.len, -1,
                         (int32_t)rj->settings.partitions) < 0)
     rt_fatal("%s: out of memory", st->loc);

@@ -7,7 +7,9 @@
  * all its lines go into this batch, files in name order. The files present
  * at the first start are taken by the first batch, or, with newFilesOnly,
  * marked taken without being read. Taken names are kept in a set for the
- * life of the job (the checkpoint issue will persist it). The batch's bytes
+ * life of the job and in its checkpoints; with a checkpoint the names each
+ * batch took are written to the journal before the batch is processed, and
+ * a batch re-run after a restart reads those files again. The batch's bytes
  * live in one buffer reused from batch to batch. Unbounded. Local paths and
  * file:// only; hdfs:// is refused at start (exit 2) for now.
  */
@@ -217,30 +219,89 @@ static const char *textfiles_init(rt_job *rj, int node) {
   return NULL;
 }
 
+/* Reads one file of the batch into the buffer and marks it taken. */
+static bool take_file(textfiles_state *st, const char *name, const char *what) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", st->dir, name);
+  int r = append_file(st, path);
+  if (r < 0) {
+    rt_log("%s: cannot %s '%s': %s (skipped)", st->loc, what, path, strerror(-r));
+    return false;
+  }
+  if (!set_has(&st->taken, name, name_hash(name)) && set_add(&st->taken, name, name_hash(name)) < 0)
+    rt_fatal("%s: out of memory", st->loc);
+  return true;
+}
+
 static void textfiles_run(rt_job *rj, int node, const rt_batch *b) {
   textfiles_state *st = rj->state[node];
   st->len = 0;
-  int r = list_new(st);
-  if (r < 0) {
-    if (!st->list_failed)
-      rt_log("%s: cannot list '%s': %s (trying again every batch)", st->loc, st->dir, strerror(-r));
-    st->list_failed = true;
-  } else {
-    st->list_failed = false;
-  }
-  char path[4096];
-  for (int64_t i = 0; i < st->nbatch_names; i++) {
-    const char *name = st->batch_names[i];
-    snprintf(path, sizeof path, "%s/%s", st->dir, name);
-    if ((r = append_file(st, path)) < 0) {
-      rt_log("%s: cannot read '%s': %s (skipped)", st->loc, path, strerror(-r));
-      continue;
+  const void *rec;
+  size_t rlen;
+  if (rt_journal_replay(rj, node, b, &rec, &rlen)) {
+    /* A batch re-run after a restart takes the files it took then (their
+     * names, each followed by a NUL). */
+    for (const char *p = rec, *end = p + rlen; p < end;) {
+      const char *z = memchr(p, 0, (size_t)(end - p));
+      if (!z)
+        break;
+      take_file(st, p, "re-read");
+      p = z + 1;
     }
-    if (set_add(&st->taken, name, name_hash(name)) < 0)
-      rt_fatal("%s: out of memory", st->loc);
+  } else {
+    int r = list_new(st);
+    if (r < 0) {
+      if (!st->list_failed)
+        rt_log("%s: cannot list '%s': %s (trying again every batch)", st->loc, st->dir, strerror(-r));
+      st->list_failed = true;
+    } else {
+      st->list_failed = false;
+    }
+    ds_strbuf names = {0};
+    for (int64_t i = 0; i < st->nbatch_names; i++)
+      if (take_file(st, st->batch_names[i], "read"))
+        ds_strbuf_put(&names, st->batch_names[i], (int64_t)strlen(st->batch_names[i]) + 1);
+    /* The names are durable before the batch is processed. */
+    if (rj->journal && (r = rt_journal_put(rj, node, b, names.ptr, (size_t)names.len)) < 0)
+      rt_fatal("%s: cannot write the journal: %s", st->loc, strerror(-r));
+    ds_strbuf_free(&names);
   }
   if (rt_lines_to_parts(rj, &rj->streams[node], st->buf, st->len, -1, (int32_t)rj->settings.partitions) < 0)
     rt_fatal("%s: out of memory", st->loc);
+}
+
+/* A checkpoint holds the names of every file taken so far. */
+static void textfiles_save(rt_job *rj, int node, rt_ckw *w) {
+  textfiles_state *st = rj->state[node];
+  rt_ckw_u32(w, 1);
+  rt_ckw_u64(w, (uint64_t)st->taken.len);
+  for (int64_t i = 0; i < st->taken.cap; i++)
+    if (st->taken.names[i])
+      rt_ckw_str(w, (ds_str){st->taken.names[i], (int64_t)strlen(st->taken.names[i])});
+}
+
+static const char *textfiles_load(rt_job *rj, int node, rt_ckr *r) {
+  textfiles_state *st = rj->state[node];
+  uint32_t version = 0;
+  uint64_t n = 0;
+  if (rt_ckr_u32(r, &version) < 0 || rt_ckr_u64(r, &n) < 0)
+    return NULL;
+  if (version != 1)
+    return "unknown content version";
+  set_free(&st->taken); /* newFilesOnly's first listing is not the truth any more */
+  char name[4096];
+  for (uint64_t i = 0; i < n; i++) {
+    ds_str s;
+    if (rt_ckr_str(r, &s) < 0)
+      return NULL;
+    if (s.len <= 0 || s.len >= (int64_t)sizeof name || memchr(s.ptr, 0, (size_t)s.len))
+      return "a bad file name";
+    memcpy(name, s.ptr, (size_t)s.len);
+    name[s.len] = 0;
+    if (!set_has(&st->taken, name, name_hash(name)) && set_add(&st->taken, name, name_hash(name)) < 0)
+      return "out of memory";
+  }
+  return NULL;
 }
 
 static void textfiles_free(rt_job *rj, int node) {
@@ -260,4 +321,6 @@ const rt_exec rt_exec_source_textfiles = {
     .init = textfiles_init,
     .run = textfiles_run,
     .free = textfiles_free,
+    .save = textfiles_save,
+    .load = textfiles_load,
 };

@@ -27,7 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define DS_ABI_VERSION 2
+#define DS_ABI_VERSION 3
 
 /* One partition of one stream in one batch: n elements of elem->size bytes.
  * Buffers are owned by the runtime and reused from batch to batch. */
@@ -76,6 +76,21 @@ typedef struct ds_strbuf {
 void ds_strbuf_put(ds_strbuf *b, const char *s, int64_t n);
 void ds_strbuf_free(ds_strbuf *b);
 
+/* The shape of a value (ABI 3), so that the runtime can walk any value
+ * without generated code: checkpoints write and read stored values through
+ * it (runtime/value_codec.c). DS_SHAPE_NONE: unknown (a type written by hand
+ * in a test), such values cannot be checkpointed. */
+enum {
+  DS_SHAPE_NONE = 0,
+  DS_SHAPE_I64,    /* int, time, duration: int64_t */
+  DS_SHAPE_F64,    /* float: double */
+  DS_SHAPE_BOOL,   /* bool: uint8_t, 0 or 1 */
+  DS_SHAPE_STR,    /* string: ds_str */
+  DS_SHAPE_LIST,   /* [T]: ds_list of fields[0] */
+  DS_SHAPE_STRUCT, /* tuple, record: nfields fields at offsets[i] */
+  DS_SHAPE_OPTION, /* T?: uint8_t some at 0, fields[0] at offsets[0] */
+};
+
 /* How the runtime handles values of one type (generated per type). */
 typedef struct ds_type {
   const char *name;                                     /* the type as dsc prints it */
@@ -85,6 +100,11 @@ typedef struct ds_type {
   uint64_t (*hash)(const void *v);                      /* stable hash; NULL if not hashable */
   bool (*eq)(const void *a, const void *b);             /* NULL if not comparable */
   int (*cmp)(const void *a, const void *b);             /* <0, 0, >0; NULL if not orderable */
+  /* ABI 3: the shape (DS_SHAPE_*) and its parts. */
+  int32_t shape;
+  int32_t nfields;                                      /* STRUCT: fields; LIST, OPTION: 1 */
+  const struct ds_type *const *fields;                  /* STRUCT: field types; LIST: element; OPTION: value */
+  const int64_t *offsets;                               /* STRUCT: field offsets; OPTION: the value's */
 } ds_type;
 
 /* A fused stage: the element-wise operators between two materialised
@@ -182,6 +202,13 @@ typedef struct ds_node {
   ds_timeout_fn on_timeout;
   int64_t timeout_ms;
   ds_list initial;                 /* initial: a list of (K, S) pairs, filled by init */
+  /* ABI 3: the operator's identity in checkpoints: the name of the `let` it
+   * is bound to, else its path from its source(s), e.g.
+   * "textFiles#1.flatMap.map.reduceByKeyAndWindow" (a source is its operator
+   * and its position among the sources of that operator, from 1; a second
+   * input is written in parentheses: "a.join(b)"). Never line numbers, so
+   * editing an unrelated line keeps it. */
+  const char *ident;
 } ds_node;
 
 typedef struct ds_job {

@@ -55,8 +55,8 @@ static inline int int_cmp(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static const ds_type t_string = {"string", 16, 8, str_copy, str_format, str_hash, str_eq, str_cmp};
-static const ds_type t_int = {"int", 8, 8, NULL, int_format, int_hash, int_eq, int_cmp};
+static const ds_type t_string = {"string", 16, 8, str_copy, str_format, str_hash, str_eq, str_cmp, DS_SHAPE_STR, 0, NULL, NULL};
+static const ds_type t_int = {"int", 8, 8, NULL, int_format, int_hash, int_eq, int_cmp, DS_SHAPE_I64, 0, NULL, NULL};
 
 /* The value of environment variable `name` as a string argument ("" if unset). */
 static inline ds_str env_str(const char *name) {

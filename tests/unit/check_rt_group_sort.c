@@ -32,13 +32,13 @@
 typedef struct {
   int64_t key, tag;
 } tagged;
-static const ds_type t_tagged = {"(int, int)", 16, 8, NULL, NULL, i64_hash, i64_eq, NULL};
+static const ds_type t_tagged = {"(int, int)", 16, 8, NULL, NULL, i64_hash, i64_eq, NULL, DS_SHAPE_NONE, 0, NULL, NULL};
 
 typedef struct {
   ds_str key;
   int64_t tag;
 } stagged;
-static const ds_type t_stagged = {"(string, int)", 24, 8, NULL, NULL, str_hash, str_eq, NULL};
+static const ds_type t_stagged = {"(string, int)", 24, 8, NULL, NULL, str_hash, str_eq, NULL, DS_SHAPE_NONE, 0, NULL, NULL};
 
 /* groupByKey's output (K, [int]). */
 typedef struct {
@@ -49,8 +49,8 @@ typedef struct {
   ds_str k;
   ds_list vs;
 } sgroup;
-static const ds_type t_igroup = {"(int, [int])", sizeof(igroup), 8, NULL, NULL, NULL, NULL, NULL};
-static const ds_type t_sgroup = {"(string, [int])", sizeof(sgroup), 8, NULL, NULL, NULL, NULL, NULL};
+static const ds_type t_igroup = {"(int, [int])", sizeof(igroup), 8, NULL, NULL, NULL, NULL, NULL, DS_SHAPE_NONE, 0, NULL, NULL};
+static const ds_type t_sgroup = {"(string, [int])", sizeof(sgroup), 8, NULL, NULL, NULL, NULL, NULL, DS_SHAPE_NONE, 0, NULL, NULL};
 static void make_igroup(ds_ctx *c, void *out, const void *k, const void *vs, const void *unused) {
   igroup *o = out;
   o->k = *(const int64_t *)k;

@@ -118,7 +118,7 @@ DEFINE_JOIN_TYPES(ik, int64_t)
 DEFINE_JOIN_TYPES(sk, ds_str)
 
 /* Output types (only size and alignment matter to the runtime). */
-#define OUT_TYPE(P, kind) {#P "_" #kind, sizeof(P##_##kind), 8, NULL, NULL, NULL, NULL, NULL}
+#define OUT_TYPE(P, kind) {#P "_" #kind, sizeof(P##_##kind), 8, NULL, NULL, NULL, NULL, NULL, DS_SHAPE_NONE, 0, NULL, NULL}
 static const ds_type out_types[2][5] = {
     {OUT_TYPE(ik, join), OUT_TYPE(ik, left), OUT_TYPE(ik, right), OUT_TYPE(ik, full),
      OUT_TYPE(ik, cogroup)},
@@ -129,11 +129,11 @@ static const ds_make_fn makes[2][5] = {
     {ik_make_join, ik_make_left, ik_make_right, ik_make_full, ik_make_cogroup},
     {sk_make_join, sk_make_left, sk_make_right, sk_make_full, sk_make_cogroup},
 };
-static const ds_type t_ilpair = {"(int, int)", sizeof(ik_lpair), 8, NULL, NULL, NULL, NULL, NULL};
-static const ds_type t_irpair = {"(int, string)", sizeof(ik_rpair), 8, NULL, NULL, NULL, NULL, NULL};
-static const ds_type t_slpair = {"(string, int)", sizeof(sk_lpair), 8, NULL, NULL, NULL, NULL, NULL};
+static const ds_type t_ilpair = {"(int, int)", sizeof(ik_lpair), 8, NULL, NULL, NULL, NULL, NULL, DS_SHAPE_NONE, 0, NULL, NULL};
+static const ds_type t_irpair = {"(int, string)", sizeof(ik_rpair), 8, NULL, NULL, NULL, NULL, NULL, DS_SHAPE_NONE, 0, NULL, NULL};
+static const ds_type t_slpair = {"(string, int)", sizeof(sk_lpair), 8, NULL, NULL, NULL, NULL, NULL, DS_SHAPE_NONE, 0, NULL, NULL};
 static const ds_type t_srpair = {"(string, string)", sizeof(sk_rpair), 8, NULL, NULL, NULL, NULL,
-                                 NULL};
+                                 NULL, DS_SHAPE_NONE, 0, NULL, NULL};
 
 static int kind_index(ds_node_kind k) { return (int)(k - DS_JOIN); } /* JOIN .. COGROUP */
 
@@ -642,14 +642,14 @@ static double now_ms(void) {
 typedef struct {
   int64_t k, v;
 } bpair;
-static const ds_type t_bpair = {"(int, int)", 16, 8, NULL, NULL, NULL, NULL, NULL};
+static const ds_type t_bpair = {"(int, int)", 16, 8, NULL, NULL, NULL, NULL, NULL, DS_SHAPE_NONE, 0, NULL, NULL};
 typedef struct {
   int64_t k;
   struct {
     int64_t v, w;
   } x;
 } bjoin;
-static const ds_type t_bjoin = {"(int, (int, int))", 24, 8, NULL, NULL, NULL, NULL, NULL};
+static const ds_type t_bjoin = {"(int, (int, int))", 24, 8, NULL, NULL, NULL, NULL, NULL, DS_SHAPE_NONE, 0, NULL, NULL};
 static void make_bjoin(ds_ctx *c, void *out, const void *k, const void *v, const void *w) {
   bjoin *o = out;
   o->k = *(const int64_t *)k;

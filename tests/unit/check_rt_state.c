@@ -39,8 +39,8 @@ static void spair_copy(void *dst, const void *src, ds_arena *a) {
   memcpy(dst, src, sizeof(spair));
   str_copy(dst, src, a);
 }
-static const ds_type t_ipair = {"(int, int)", 16, 8, NULL, NULL, NULL, NULL, NULL};
-static const ds_type t_spair = {"(string, int)", 24, 8, spair_copy, NULL, NULL, NULL, NULL};
+static const ds_type t_ipair = {"(int, int)", 16, 8, NULL, NULL, NULL, NULL, NULL, DS_SHAPE_NONE, 0, NULL, NULL};
+static const ds_type t_spair = {"(string, int)", 24, 8, spair_copy, NULL, NULL, NULL, NULL, DS_SHAPE_NONE, 0, NULL, NULL};
 
 /* mapWithState's output: what one call saw and did. v == TIMED_OUT marks
  * an onTimeout element. */
@@ -52,7 +52,7 @@ typedef struct {
     ds_str s;
   } key;
 } event;
-static const ds_type t_event = {"event", 40, 8, NULL, NULL, NULL, NULL, NULL};
+static const ds_type t_event = {"event", 40, 8, NULL, NULL, NULL, NULL, NULL, DS_SHAPE_NONE, 0, NULL, NULL};
 
 /* ---- the job's functions ---- */
 

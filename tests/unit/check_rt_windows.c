@@ -34,12 +34,12 @@ static void spair_copy(void *dst, const void *src, ds_arena *a) {
   memcpy(dst, src, sizeof(spair));
   str_copy(dst, src, a);
 }
-static const ds_type t_spair = {"(string, int)", 24, 8, spair_copy, NULL, NULL, NULL, NULL};
+static const ds_type t_spair = {"(string, int)", 24, 8, spair_copy, NULL, NULL, NULL, NULL, DS_SHAPE_NONE, 0, NULL, NULL};
 
 typedef struct {
   int64_t key, val;
 } ipair;
-static const ds_type t_ipair = {"(int, int)", 16, 8, NULL, NULL, NULL, NULL, NULL};
+static const ds_type t_ipair = {"(int, int)", 16, 8, NULL, NULL, NULL, NULL, NULL, DS_SHAPE_NONE, 0, NULL, NULL};
 
 /* Functions the jobs would define. */
 static void add(ds_ctx *ctx, void *acc, const void *v) { *(int64_t *)acc += *(const int64_t *)v; }

@@ -19,7 +19,7 @@ static int i64_cmp(const void *a, const void *b) {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
   return (x > y) - (x < y);
 }
-RT_TEST_UNUSED static const ds_type t_int = {"int", 8, 8, NULL, NULL, i64_hash, i64_eq, i64_cmp};
+RT_TEST_UNUSED static const ds_type t_int = {"int", 8, 8, NULL, NULL, i64_hash, i64_eq, i64_cmp, DS_SHAPE_I64, 0, NULL, NULL};
 
 /* Deep copy of a string into a store's arena. */
 RT_TEST_UNUSED static void str_copy(void *dst, const void *src, ds_arena *a) {
@@ -37,6 +37,6 @@ static uint64_t str_hash(const void *v) {
 }
 static bool str_eq(const void *a, const void *b) { return ds_str_eq(*(const ds_str *)a, *(const ds_str *)b); }
 static int str_cmp(const void *a, const void *b) { return ds_str_cmp(*(const ds_str *)a, *(const ds_str *)b); }
-RT_TEST_UNUSED static const ds_type t_str = {"string", 16, 8, str_copy, NULL, str_hash, str_eq, str_cmp};
+RT_TEST_UNUSED static const ds_type t_str = {"string", 16, 8, str_copy, NULL, str_hash, str_eq, str_cmp, DS_SHAPE_STR, 0, NULL, NULL};
 
 #endif
