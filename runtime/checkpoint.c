@@ -165,8 +165,8 @@ int rt_checkpoint_write(rt_job *rj, const rt_exec **execs, const rt_resume *p) {
   rt_ckpt_name(name, p->index);
   char **ids = idents(rj, execs);
   if (!ids) {
-    rt_log("%s: checkpoint of batch %" PRId64 " failed: out of memory; the previous checkpoint is kept",
-           dir, p->time);
+    rt_log("%s: checkpoint of batch %" PRId64 " (time %" PRId64 " ms) failed: out of memory; the previous checkpoint is kept",
+           dir, p->index, p->time);
     return -ENOMEM;
   }
   rt_ckw w;
@@ -215,16 +215,16 @@ int rt_checkpoint_write(rt_job *rj, const rt_exec **execs, const rt_resume *p) {
     free(start);
     if (w.err) {
       rc = w.err;
-      rt_log("%s: checkpoint of batch %" PRId64 " failed: %s; the previous checkpoint is kept", dir,
-             p->time, w.msg);
+      rt_log("%s: checkpoint of batch %" PRId64 " (time %" PRId64 " ms) failed: %s; the previous checkpoint is kept", dir,
+             p->index, p->time, w.msg);
       rt_ckw_abort(&w);
     } else if ((rc = rt_ckw_commit(&w)) < 0) {
-      rt_log("%s: checkpoint of batch %" PRId64 " failed: %s; the previous checkpoint is kept", dir,
-             p->time, w.msg);
+      rt_log("%s: checkpoint of batch %" PRId64 " (time %" PRId64 " ms) failed: %s; the previous checkpoint is kept", dir,
+             p->index, p->time, w.msg);
     }
   } else {
-    rt_log("%s: checkpoint of batch %" PRId64 " failed: %s; the previous checkpoint is kept", dir,
-           p->time, w.msg);
+    rt_log("%s: checkpoint of batch %" PRId64 " (time %" PRId64 " ms) failed: %s; the previous checkpoint is kept", dir,
+           p->index, p->time, w.msg);
   }
   free_idents(rj, ids);
   if (rc < 0)

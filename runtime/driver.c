@@ -498,6 +498,7 @@ int ds_main(int argc, char **argv, ds_job *job) {
   int64_t stop_time = resume.stop_time;
   int64_t last_time = resume.index > 0 ? resume.time : rj.t0;
   int64_t last_ckpt_time = last_time, last_ckpt_index = resume.index;
+  bool last_ckpt_failed = false; /* the last checkpoint tried could not be written */
   int64_t index = resume.index, done_index = resume.index;
   while (!signals_seen) {
     index++;
@@ -517,22 +518,22 @@ int ds_main(int argc, char **argv, ds_job *job) {
           b.time = rj.t0 + k * batch_ms;
       }
     }
+    if (bounded && !input_done) {
+      /* Recorded even when --batches decides, so that a checkpoint knows. */
+      bool all = true;
+      for (int32_t i = 0; i < job->nnodes && all; i++)
+        if (is_source(job->nodes[i].kind))
+          all = execs[i]->exhausted && execs[i]->exhausted(&rj, i);
+      if (all) {
+        input_done = true;
+        stop_time = stop_time_after(&rj, index > 1 ? last_time : rj.t0);
+      }
+    }
     if (o.batches >= 0) {
       if (index > o.batches)
         break;
-    } else if (bounded) {
-      if (!input_done) {
-        bool all = true;
-        for (int32_t i = 0; i < job->nnodes && all; i++)
-          if (is_source(job->nodes[i].kind))
-            all = execs[i]->exhausted && execs[i]->exhausted(&rj, i);
-        if (all) {
-          input_done = true;
-          stop_time = stop_time_after(&rj, index > 1 ? last_time : rj.t0);
-        }
-      }
-      if (b.time > stop_time)
-        break;
+    } else if (bounded && b.time > stop_time) {
+      break;
     }
     int64_t delay = 0;
     if (!bounded && !replaying) {
@@ -594,10 +595,11 @@ int ds_main(int argc, char **argv, ds_job *job) {
         b.time - last_ckpt_time >= rj.settings.checkpoint_interval_ms) {
       int64_t ck_started = now_ms(CLOCK_MONOTONIC);
       rt_resume now = {.index = index, .time = b.time, .t0 = rj.t0, .input_done = input_done, .stop_time = stop_time};
-      if (rt_checkpoint_write(&rj, execs, &now) == 0) {
-        last_ckpt_time = b.time;
-        last_ckpt_index = index;
-      }
+      /* A failed checkpoint is tried again at the next interval, not at
+       * every batch (the previous ones are intact). */
+      last_ckpt_failed = rt_checkpoint_write(&rj, execs, &now) < 0;
+      last_ckpt_time = b.time;
+      last_ckpt_index = index;
       checkpoint_ms = now_ms(CLOCK_MONOTONIC) - ck_started;
     }
     bool fail = errors && rj.settings.on_error_fail;
@@ -625,7 +627,15 @@ int ds_main(int argc, char **argv, ds_job *job) {
    * "fail") writes a checkpoint of the last completed batch. */
   if (rj.settings.checkpoint && ran_any && done_index != last_ckpt_index) {
     rt_resume now = {.index = done_index, .time = last_time, .t0 = rj.t0, .input_done = input_done, .stop_time = stop_time};
-    rt_checkpoint_write(&rj, execs, &now);
+    last_ckpt_failed = rt_checkpoint_write(&rj, execs, &now) < 0;
+  }
+  if (rj.settings.checkpoint && ran_any && last_ckpt_failed) {
+    if (code == 0) {
+      /* The stop promised a checkpoint of the last batch and could not
+       * write it: a restart resumes from the previous one. */
+      fprintf(stderr, "%s: error: the final checkpoint could not be written; a restart resumes from the previous one\n", where);
+      code = 1;
+    }
   }
   remove_signals();
 done_metrics:

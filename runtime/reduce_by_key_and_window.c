@@ -216,12 +216,15 @@ static void slide_part(rt_job *rj, int q, void *arg, ds_ctx *ctx) {
     rt_map_to_part(entering, &t->out->parts[q]);
     return;
   }
-  /* Leaving: in the previous window (T - s - w, T - s], not in this one.
+  /* The previous window ended at P: T - s, or earlier when the job was down
+   * in between (a restart skips the grid times of the downtime).
+   * Leaving: in the previous window (P - w, P], not in this one.
    * Entering: in this window (T - w, T], not in the previous one. */
-  int64_t leave_hi = T - s < T - w ? T - s : T - w;
-  int64_t enter_lo = T - s > T - w ? T - s : T - w;
+  int64_t P = st->ws.last_slide != INT64_MIN && st->ws.last_slide < T ? st->ws.last_slide : T - s;
+  int64_t leave_hi = P < T - w ? P : T - w;
+  int64_t enter_lo = P > T - w ? P : T - w;
   ds_map *leaving = &st->leaving[q];
-  reduce_panes(ctx, n, st, q, T - s - w, leave_hi, leaving);
+  reduce_panes(ctx, n, st, q, P - w, leave_hi, leaving);
   reduce_panes(ctx, n, st, q, enter_lo, T, entering);
   const ds_map *prev = &st->prev[st->gen][q];
   int g = st->gen ^ 1;

@@ -123,13 +123,16 @@ static void rbw_slide(rt_job *rj, int i, void *arg, ds_ctx *ctx) {
       t->out->n = 0;
     return;
   }
-  /* Leaving: in the previous window (T - s - w, T - s], not in this one.
+  /* The previous window ended at P: T - s, or earlier when the job was down
+   * in between (a restart skips the grid times of the downtime).
+   * Leaving: in the previous window (P - w, P], not in this one.
    * Entering: in this window (T - w, T], not in the previous one. */
-  int64_t leave_hi = T - s < T - w ? T - s : T - w;
-  int64_t enter_lo = T - s > T - w ? T - s : T - w;
+  int64_t P = ws->last_slide != INT64_MIN && ws->last_slide < T ? ws->last_slide : T - s;
+  int64_t leave_hi = P < T - w ? P : T - w;
+  int64_t enter_lo = P > T - w ? P : T - w;
   if (st->has_prev) {
     memcpy(slot, st->prev, (size_t)size);
-    if (reduce_panes(ctx, n, ws, T - s - w, leave_hi, st->batch_value)) {
+    if (reduce_panes(ctx, n, ws, P - w, leave_hi, st->batch_value)) {
       n->inv_reduce(ctx, slot, st->batch_value);
       rt_ctx_dropped(ctx);
     }

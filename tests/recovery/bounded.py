@@ -400,8 +400,12 @@ def test_fulldisk(dsc):
     rep.check(("File too large" in err or "EFBIG" in err) and "checkpoint" in err.lower(),
               "the failed checkpoint write is not reported (stderr should name the checkpoint and the "
               "error, 'File too large'):\n%s" % err[-1500:])
-    if p2.rc == 0:
-        rep.note("the job exited 0 although a checkpoint could not be written")
+    # docs/language.md §14: a failed periodic checkpoint is reported and the job goes on;
+    # the final one (of the last batch, at the stop) failing makes the exit code 1.
+    rep.check(p2.rc == 1, "the job exited %s, not 1, although its final checkpoint could not be "
+              "written" % p2.rc)
+    rep.check("final checkpoint could not be written" in err,
+              "the failed final checkpoint is not reported:\n%s" % err[-1500:])
     after = checkpoints(ck)
     with open(newest, "rb") as fh:
         rep.check(fh.read() == saved, "the checkpoint of batch 10 changed under a failing write")
