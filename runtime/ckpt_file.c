@@ -154,7 +154,7 @@ static uint64_t load64le(const unsigned char *p) {
 
 /* ---- the writer ---- */
 
-enum { CKW_BUF = 64 * 1024 };
+enum { CKW_BUF = RT_CKW_BUF };
 
 /* The directory for messages, also once the writer is closed. */
 static const char *ckw_dir(const rt_ckw *w) {
@@ -280,39 +280,13 @@ fail:
   return rc;
 }
 
-int rt_ckw_bytes(rt_ckw *w, const void *data, size_t n) {
+int rt_ckw_put_slow(rt_ckw *w, const void *data, size_t n) {
   if (n == 0)
     return w->err; /* data may be NULL */
   if (ckw_put(w, data, n) < 0)
     return w->err;
   w->len += n;
   return 0;
-}
-
-int rt_ckw_u8(rt_ckw *w, uint8_t v) {
-  return rt_ckw_bytes(w, &v, 1);
-}
-
-int rt_ckw_u32(rt_ckw *w, uint32_t v) {
-  unsigned char b[4];
-  put32(b, v);
-  return rt_ckw_bytes(w, b, sizeof b);
-}
-
-int rt_ckw_u64(rt_ckw *w, uint64_t v) {
-  unsigned char b[8];
-  put64(b, v);
-  return rt_ckw_bytes(w, b, sizeof b);
-}
-
-int rt_ckw_i64(rt_ckw *w, int64_t v) {
-  return rt_ckw_u64(w, (uint64_t)v);
-}
-
-int rt_ckw_f64(rt_ckw *w, double v) {
-  uint64_t bits;
-  memcpy(&bits, &v, sizeof bits);
-  return rt_ckw_u64(w, bits);
 }
 
 int rt_ckw_str(rt_ckw *w, ds_str s) {

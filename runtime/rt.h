@@ -18,6 +18,7 @@
 #include "ds_job.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* ---- settings.c: §9 settings, from the program and from --set ---- */
 
@@ -605,6 +606,7 @@ enum {
   RT_CKPT_TRAILER = 28,   /* bytes of the trailer after the payload */
   RT_CKPT_NAME_SIZE = 32, /* room for "ckpt-" + 19 digits + NUL */
   RT_CKPT_KEEP = 2,       /* committed checkpoints kept (§12) */
+  RT_CKW_BUF = 256 * 1024, /* bytes a writer buffers before write(2) */
 };
 
 /* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) of n bytes,
@@ -638,12 +640,38 @@ typedef struct rt_ckw {
 /* Creates (or truncates) dir/.NAME.tmp; name must not start with '.' nor
  * contain '/'. On failure nothing is left open or created. */
 int rt_ckw_open(rt_ckw *w, const char *dir, const char *name);
-int rt_ckw_bytes(rt_ckw *w, const void *data, size_t n);
-int rt_ckw_u8(rt_ckw *w, uint8_t v);
-int rt_ckw_u32(rt_ckw *w, uint32_t v);
-int rt_ckw_u64(rt_ckw *w, uint64_t v);
-int rt_ckw_i64(rt_ckw *w, int64_t v);
-int rt_ckw_f64(rt_ckw *w, double v); /* the IEEE-754 bits, NaNs included */
+/* The typed writes are inline: a value that fits in the buffer is copied
+ * there (saving a million keys is a million small writes); the rest goes
+ * through rt_ckw_put_slow, which flushes. Integers are little-endian. */
+int rt_ckw_put_slow(rt_ckw *w, const void *data, size_t n);
+static inline int rt_ckw_bytes(rt_ckw *w, const void *data, size_t n) {
+  if (__builtin_expect(w->used + n <= RT_CKW_BUF && w->buf && !w->err && n, 1)) {
+    memcpy(w->buf + w->used, data, n);
+    w->used += n;
+    w->len += n;
+    return 0;
+  }
+  return rt_ckw_put_slow(w, data, n);
+}
+static inline int rt_ckw_u64(rt_ckw *w, uint64_t v) {
+  unsigned char b[8];
+  for (int i = 0; i < 8; i++)
+    b[i] = (unsigned char)(v >> (8 * i));
+  return rt_ckw_bytes(w, b, 8);
+}
+static inline int rt_ckw_u32(rt_ckw *w, uint32_t v) {
+  unsigned char b[4];
+  for (int i = 0; i < 4; i++)
+    b[i] = (unsigned char)(v >> (8 * i));
+  return rt_ckw_bytes(w, b, 4);
+}
+static inline int rt_ckw_u8(rt_ckw *w, uint8_t v) { return rt_ckw_bytes(w, &v, 1); }
+static inline int rt_ckw_i64(rt_ckw *w, int64_t v) { return rt_ckw_u64(w, (uint64_t)v); }
+static inline int rt_ckw_f64(rt_ckw *w, double v) { /* the IEEE-754 bits, NaNs included */
+  uint64_t bits;
+  memcpy(&bits, &v, sizeof bits);
+  return rt_ckw_u64(w, bits);
+}
 int rt_ckw_str(rt_ckw *w, ds_str s); /* u64 length, then the bytes */
 /* Writes out the buffer (no fsync): for tests that simulate a crash. */
 int rt_ckw_flush(rt_ckw *w);
