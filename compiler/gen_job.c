@@ -268,6 +268,9 @@ typedef struct StageGen {
   LLVMValueRef sink;     /* ds_part* or ds_map* */
   LLVMValueRef reduce;   /* combine: the reduce function on V */
   Type *key, *val;
+  bool input_compact;    /* combine: the input's strings already live in a store (a keyed
+                          * operator's output), so new keys need not be copied */
+  LLVMValueRef mark;     /* combine with per-record release: the record's arena mark */
 } StageGen;
 
 /* The block that drops the current record: counts it against its site
@@ -317,13 +320,28 @@ static void emit_sink(StageGen *sg, LLVMValueRef v) {
   LLVMBuildCondBr(g->b, ins, bnew, bold);
   LLVMPositionBuilderAtEnd(g->b, bnew);
   LLVMBuildStore(g->b, v, slot);
-  if (gen_has_pointers(sg->key)) {
-    /* A new key's strings move into the map's store: compact, and they
-     * outlive the record (whose allocations a stage may release). */
+  if (gen_has_pointers(sg->key) && (!sg->input_compact || sg->mark)) {
+    /* A new key's strings move into the map's store: compact (later hits
+     * compare against them), and they outlive the record (whose
+     * allocations a stage may release). When the input's strings already
+     * sit in a store, a key is copied only if the record allocated memory
+     * that its release would take back; otherwise the key keeps pointing
+     * where the input's does, and equal keys compare by address. */
+    LLVMBasicBlockRef bcopy = gen_block(g, "copy_key"), bcopied = gen_block(g, "key_kept");
+    if (sg->input_compact) {
+      LLVMValueRef margs[2] = {g->cur->ctx, sg->mark};
+      LLVMValueRef grew = gen_call(g, "dsg_arena_grew", g->t_i1, margs, 2);
+      LLVMBuildCondBr(g->b, grew, bcopy, bcopied);
+    } else {
+      LLVMBuildBr(g->b, bcopy);
+    }
+    LLVMPositionBuilderAtEnd(g->b, bcopy);
     LLVMValueRef store = gen_call(g, "ds_map_store", g->t_ptr, &map, 1);
     LLVMValueRef cargs[3] = {slot, slot, store};
     LLVMValueRef cf = gen_copy_fn(g, sg->key);
     LLVMBuildCall2(g->b, LLVMGlobalGetValueType(cf), cf, cargs, 3, "");
+    LLVMBuildBr(g->b, bcopied);
+    LLVMPositionBuilderAtEnd(g->b, bcopied);
   }
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, bold);
@@ -488,6 +506,7 @@ static LLVMValueRef gen_stage_fn(StageGen *sg, Type *in_elem) {
    * after each record, so memory does not grow with the batch. */
   bool release = sg->combine && !gen_has_pointers(sg->val);
   LLVMValueRef mark = release ? gen_entry_alloca(g, LLVMArrayType2(g->t_i64, 3), "mark") : NULL;
+  sg->mark = mark;
   GenLoop l;
   gen_loop_begin(g, &l, data, n, in_elem);
   if (release) {
@@ -531,6 +550,8 @@ static int emit_stage(JobGen *j, PlanNode *chain_end, Step *extra, int nextra, b
   for (int i = 0; i < nextra; i++)
     out = extra[i].kind == STEP_PAIR_ONE ? type_pair(g->a, out, type_prim(TY_INT)) : type_prim(TY_INT);
   StageGen sg = {.g = g, .steps = steps, .nsteps = nchain + nextra, .combine = combine, .out_elem = out};
+  /* Outputs of keyed reductions hold their keys in their maps' stores. */
+  sg.input_compact = input->op->kind == OP_REDUCEBYKEY || input->op->kind == OP_COUNTBYVALUE;
   DsNode *d = add_node(j, combine ? K_STAGE_COMBINE : K_STAGE, chain_end ? chain_end : input, out);
   d->op = combine ? "combine" : "stage";
   d->inputs[0] = in_idx;
