@@ -20,8 +20,13 @@
  * and signature match is loaded; a changed signature stops the job (exit 2)
  * naming the operator; an operator without a section starts empty (with a
  * note on stderr); a section no operator claims is dropped with a note.
+ *
+ * The checkpoint directory may be on HDFS (hdfs://, webhdfs://): the files
+ * and the journal go through storage.h (see ckpt_file.c and journal.c for
+ * what holds there instead of fsync).
  */
 #include "rt.h"
+#include "storage.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -43,24 +48,10 @@ static bool str_is(ds_str s, const char *c) {
 
 /* mkdir -p: the checkpoint directory is created as needed (§12). */
 static int make_dirs(const char *path) {
-  char buf[4096];
   size_t n = strlen(path);
-  if (n == 0 || n >= sizeof buf)
+  if (n == 0 || n >= 4096)
     return -ENAMETOOLONG;
-  memcpy(buf, path, n + 1);
-  for (size_t i = 1; i <= n; i++) {
-    if (buf[i] != '/' && buf[i] != 0)
-      continue;
-    char c = buf[i];
-    buf[i] = 0;
-    if (mkdir(buf, 0777) < 0 && errno != EEXIST)
-      return -errno;
-    buf[i] = c;
-  }
-  struct stat sb;
-  if (stat(path, &sb) < 0)
-    return -errno;
-  return S_ISDIR(sb.st_mode) ? 0 : -ENOTDIR;
+  return rt_st_mkdirs(path);
 }
 
 /* The identities of the nodes that save, made unique: a later node whose
@@ -145,14 +136,23 @@ static void signature(const rt_job *rj, int node, char *buf, size_t n) {
 
 int rt_checkpoint_prepare(rt_job *rj, char *msg, size_t msgsz) {
   const char *dir = rj->settings.checkpoint;
+  if (rt_st_is_remote(dir))
+    rt_st_configure(rj->settings.hdfs_user, rj->settings.retries);
   int rc = make_dirs(dir);
+  /* An HDFS that does not answer is a runtime failure (exit 1); a refusal
+   * (permission denied, a file in the way) a bad setting (exit 2). */
+  if (rc < 0 && rt_st_unavailable(rc))
+    rt_fatal("cannot create checkpoint directory '%s': %s", dir, rt_st_why(rc));
   if (rc < 0) {
-    snprintf(msg, msgsz, "cannot create checkpoint directory '%s': %s", dir, strerror(-rc));
+    snprintf(msg, msgsz, "cannot create checkpoint directory '%s': %s", dir, rt_st_why(rc));
     return rc;
   }
   int64_t removed = 0;
-  if ((rc = rt_ckpt_clean_temporaries(dir, &removed)) < 0) {
-    snprintf(msg, msgsz, "cannot clean checkpoint directory '%s': %s", dir, strerror(-rc));
+  rc = rt_ckpt_clean_temporaries(dir, &removed);
+  if (rc < 0 && rt_st_unavailable(rc))
+    rt_fatal("cannot clean checkpoint directory '%s': %s", dir, rt_st_why(rc));
+  if (rc < 0) {
+    snprintf(msg, msgsz, "cannot clean checkpoint directory '%s': %s", dir, rt_st_why(rc));
     return rc;
   }
   return 0;
@@ -232,14 +232,14 @@ int rt_checkpoint_write(rt_job *rj, const rt_exec **execs, const rt_resume *p) {
 
   /* The last two kept; the journal they cover goes. */
   if ((rc = rt_ckpt_prune(dir, RT_CKPT_KEEP)) < 0)
-    rt_log("%s: cannot remove old checkpoints: %s", dir, strerror(-rc));
+    rt_log("%s: cannot remove old checkpoints: %s", dir, rt_st_why(rc));
   int64_t *indexes = NULL, n = 0, oldest = p->index;
   if (rt_ckpt_list(dir, &indexes, &n) == 0 && n > 0)
     oldest = indexes[n - 1];
   free(indexes);
   if (rj->journal && (rc = rt_journal_rotate(rj, p->index, oldest)) < 0) {
     rt_log("%s: cannot start a new journal file after the checkpoint of batch %" PRId64 ": %s", dir,
-           p->time, strerror(-rc));
+           p->time, rt_st_why(rc));
     return rc;
   }
   return 0;

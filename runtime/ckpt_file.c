@@ -43,8 +43,21 @@
  * checkpoints are kept (rt_ckpt_prune after each commit); at restart
  * rt_ckpt_open_latest takes the newest that verifies, skipping damaged ones
  * with a warning and moving them aside as `.ckpt-N.damaged`.
+ *
+ * The directory may be on HDFS (hdfs://, webhdfs://; storage.h). There the
+ * writer stages the file in an unlinked temporary file under $TMPDIR (the
+ * same buffered, checksummed writes), and commit uploads it with one
+ * WebHDFS CREATE of `dir/.NAME.tmp`, then RENAMEs it to `dir/NAME`. What
+ * fsync gives locally holds by the protocol: the CREATE's answer means the
+ * data is on the DataNodes, the RENAME is atomic at the NameNode (which logs
+ * it before it answers), so a name never points at an incomplete file. HDFS
+ * does not rename over an existing file: a NAME already there (it cannot be
+ * a checkpoint in use: names are batch indexes, and a damaged one is moved
+ * aside) is deleted just before the rename. Listing, pruning, cleaning and
+ * reading go through the same storage calls.
  */
 #include "rt.h"
+#include "storage.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -233,6 +246,20 @@ static int ckw_put(rt_ckw *w, const void *data, size_t n) {
   return 0;
 }
 
+/* HDFS: an unlinked file under $TMPDIR that holds the checkpoint until the
+ * commit uploads it; -errno. */
+static int staging_file(void) {
+  const char *tmpdir = getenv("TMPDIR");
+  char path[4096];
+  snprintf(path, sizeof path, "%s/dstream-ckpt-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+  int fd = mkstemp(path);
+  if (fd < 0)
+    return -errno;
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  unlink(path);
+  return fd;
+}
+
 int rt_ckw_open(rt_ckw *w, const char *dir, const char *name) {
   memset(w, 0, sizeof *w);
   w->fd = -1;
@@ -254,6 +281,16 @@ int rt_ckw_open(rt_ckw *w, const char *dir, const char *name) {
   if (!w->buf) {
     rc = ckw_fail(w, -ENOMEM, "out of memory opening checkpoint %s/%s", dir, name);
     goto fail_dir;
+  }
+  if (rt_st_is_remote(dir)) {
+    /* dirfd stays -1: the commit uploads and renames by path. */
+    if ((w->fd = staging_file()) < 0) {
+      rc = ckw_fail(w, w->fd, "cannot create a staging file for checkpoint %s/%s: %s", dir, w->tmp,
+                    strerror(-w->fd));
+      w->fd = -1;
+      goto fail_buf;
+    }
+    return 0;
   }
   w->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (w->dirfd < 0) {
@@ -317,6 +354,63 @@ static void ckw_discard(rt_ckw *w) {
   w->dir = NULL;
 }
 
+/* HDFS: uploads the staged file as dir/.NAME.tmp, then renames it to
+ * dir/NAME; on a failure the temporary is removed (best effort). */
+static int commit_remote(rt_ckw *w) {
+  size_t plen = strlen(w->dir) + sizeof w->tmp + 2;
+  char *tmp = malloc(plen), *final = malloc(plen);
+  unsigned char *chunk = malloc(1 << 20);
+  rt_st_writer *out = NULL;
+  int rc = 0;
+  if (!tmp || !final || !chunk) {
+    rc = ckw_fail(w, -ENOMEM, "out of memory writing checkpoint %s/%s", w->dir, w->tmp);
+    goto done;
+  }
+  snprintf(tmp, plen, "%s/%s", w->dir, w->tmp);
+  snprintf(final, plen, "%s/%s", w->dir, w->name);
+  if ((rc = rt_st_create(tmp, &out)) < 0) {
+    rc = ckw_fail(w, rc, "cannot create checkpoint %s: %s", tmp, rt_st_why(rc));
+    goto done;
+  }
+  for (off_t off = 0;;) {
+    ssize_t k = pread(w->fd, chunk, 1 << 20, off);
+    if (k < 0 && errno == EINTR)
+      continue;
+    if (k < 0) {
+      rc = ckw_fail(w, -errno, "cannot read back the staging file of checkpoint %s: %s", tmp,
+                    strerror(errno));
+      goto done;
+    }
+    if (k == 0)
+      break;
+    if ((rc = rt_st_write(out, chunk, (size_t)k)) < 0) {
+      rc = ckw_fail(w, rc, "cannot write checkpoint %s: %s", tmp, rt_st_why(rc));
+      goto done;
+    }
+    off += k;
+  }
+  rc = rt_st_close_write(out, true); /* the upload: its answer means it is on the DataNodes */
+  out = NULL;
+  if (rc < 0) {
+    rc = ckw_fail(w, rc, "cannot write checkpoint %s: %s", tmp, rt_st_why(rc));
+    goto done;
+  }
+  if ((rc = rt_st_rename(tmp, final)) < 0) {
+    rc = ckw_fail(w, rc, "cannot rename checkpoint %s to %s: %s", tmp, w->name, rt_st_why(rc));
+    goto done;
+  }
+  w->committed = true;
+done:
+  if (out)
+    rt_st_abort_write(out);
+  if (rc < 0 && tmp)
+    rt_st_remove(tmp, false);
+  free(tmp);
+  free(final);
+  free(chunk);
+  return rc;
+}
+
 int rt_ckw_commit(rt_ckw *w) {
   int rc = w->err;
   if (rc < 0)
@@ -337,6 +431,10 @@ int rt_ckw_commit(rt_ckw *w) {
   if ((rc = write_all(w->fd, t + 24, 4)) < 0) {
     rc = ckw_fail(w, rc, "cannot write checkpoint %s/%s: %s", w->dir, w->tmp, strerror(-rc));
     goto fail;
+  }
+  if (w->dirfd < 0) { /* HDFS */
+    rc = commit_remote(w);
+    goto fail; /* done either way: discard the staging file */
   }
   if (fsync(w->fd) < 0) {
     rc = ckw_fail(w, -errno, "cannot sync checkpoint %s/%s: %s", w->dir, w->tmp, strerror(errno));
@@ -389,6 +487,14 @@ __attribute__((format(printf, 3, 4))) static int ckr_fail(rt_ckr *r, int err, co
 /* Reads the whole regular file at path into a new buffer (*size bytes). */
 static int read_file(rt_ckr *r, const char *path, unsigned char **out, size_t *size) {
   int rc;
+  if (rt_st_is_remote(path)) {
+    rc = rt_st_read_all(path, out, size);
+    if (rc == -EISDIR)
+      return ckr_fail(r, -EBADMSG, "checkpoint %s is not a regular file", path);
+    if (rc < 0)
+      return ckr_fail(r, rc, "cannot read checkpoint %s: %s", path, rt_st_why(rc));
+    return 0;
+  }
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     rc = ckr_fail(r, -errno, "cannot open checkpoint %s: %s", path, strerror(errno));
@@ -619,9 +725,36 @@ static int cmp_desc(const void *a, const void *b) {
   return (x < y) - (x > y);
 }
 
+/* rt_ckpt_list on HDFS. */
+static int list_remote(const char *dir, int64_t **indexes, int64_t *n) {
+  rt_st_entry *e;
+  int64_t ne;
+  int rc = rt_st_list(dir, &e, &ne);
+  if (rc < 0)
+    return rc;
+  int64_t *v = malloc(sizeof *v * (size_t)(ne ? ne : 1)), len = 0;
+  if (!v) {
+    rt_st_free_list(e, ne);
+    return -ENOMEM;
+  }
+  for (int64_t i = 0; i < ne; i++) {
+    int64_t idx = ckpt_index(e[i].name);
+    if (idx >= 0)
+      v[len++] = idx;
+  }
+  rt_st_free_list(e, ne);
+  if (len)
+    qsort(v, (size_t)len, sizeof *v, cmp_desc);
+  *indexes = v;
+  *n = len;
+  return 0;
+}
+
 int rt_ckpt_list(const char *dir, int64_t **indexes, int64_t *n) {
   *indexes = NULL;
   *n = 0;
+  if (rt_st_is_remote(dir))
+    return list_remote(dir, indexes, n);
   int rc = 0;
   int64_t *v = NULL, len = 0, cap = 0;
   DIR *d = opendir(dir);
@@ -683,10 +816,8 @@ int rt_ckpt_prune(const char *dir, int keep) {
       rc = -ENAMETOOLONG;
       break;
     }
-    if (unlink(path) < 0 && errno != ENOENT) {
-      rc = -errno;
+    if ((rc = rt_st_remove(path, false)) < 0) /* unlink(2) locally; missing is fine */
       break;
-    }
   }
   free(v);
   return rc;
@@ -696,6 +827,24 @@ int rt_ckpt_clean_temporaries(const char *dir, int64_t *removed) {
   if (removed)
     *removed = 0;
   int rc = 0;
+  if (rt_st_is_remote(dir)) {
+    rt_st_entry *e;
+    int64_t ne;
+    if ((rc = rt_st_list(dir, &e, &ne)) < 0)
+      return rc;
+    for (int64_t i = 0; i < ne && rc == 0; i++) {
+      const char *s = e[i].name;
+      size_t len = strlen(s);
+      if (len < 6 || s[0] != '.' || strcmp(s + len - 4, ".tmp") != 0 || e[i].st.kind != RT_ST_FILE)
+        continue;
+      char path[4096];
+      snprintf(path, sizeof path, "%s/%s", dir, s);
+      if ((rc = rt_st_remove(path, false)) == 0 && removed)
+        (*removed)++;
+    }
+    rt_st_free_list(e, ne);
+    return rc;
+  }
   DIR *d = opendir(dir);
   if (!d)
     return -errno;
@@ -743,7 +892,7 @@ int rt_ckpt_open_latest(const char *dir, rt_ckr *r, int64_t *index) {
       snprintf(r->msg, sizeof r->msg, "no checkpoint directory %s", dir);
     else
       snprintf(r->msg, sizeof r->msg, "cannot list checkpoint directory %s: %s", dir,
-               strerror(-rc));
+               rt_st_why(rc));
     r->err = rc;
     return rc;
   }
@@ -768,8 +917,9 @@ int rt_ckpt_open_latest(const char *dir, rt_ckr *r, int64_t *index) {
         rt_ckpt_name(bad, v[j]);
         snprintf(from, sizeof from, "%s/%s", dir, bad);
         snprintf(to, sizeof to, "%s/.%s.damaged", dir, bad);
-        if (rename(from, to) < 0)
-          rt_log("warning: cannot move damaged checkpoint %s aside: %s", from, strerror(errno));
+        int mv = rt_st_rename(from, to); /* rename(2) locally */
+        if (mv < 0)
+          rt_log("warning: cannot move damaged checkpoint %s aside: %s", from, rt_st_why(mv));
       }
       *index = v[i];
       free(v);

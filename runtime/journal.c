@@ -23,6 +23,19 @@
  * batch, so nothing a batch read is lost by a crash; BEGIN and DONE ride on
  * the next sync (a kill loses no written data, a power cut may lose a DONE).
  *
+ * In a checkpoint directory on HDFS (storage.h) every append is a WebHDFS
+ * APPEND (the first record of a new file a CREATE), whose answer means the
+ * bytes are on the DataNodes: what fdatasync gives locally. To spare
+ * requests, BEGIN records are kept in memory and sent with the batch's
+ * first source record (or with its DONE); DONE records are sent at once
+ * when the job has a `print` output (print decides from them), else with
+ * the next record. A kill loses only records that were not sent, which a
+ * restart treats as it treats a torn tail: the batch is not re-run (it had
+ * taken no input), or its print is not known to be done. Cutting a file at
+ * a restart rewrites the kept records (rt_st_truncate: there is no TRUNCATE
+ * in WebHDFS) and rt_st_recover_truncate first finishes or undoes a cut a
+ * crash interrupted.
+ *
  * At a restart the records of batches after the checkpoint are read back. A
  * batch whose BEGIN and all its source records are there is re-run from
  * them (rt_journal_replay); the first batch that is incomplete (the crash
@@ -31,15 +44,12 @@
  * torn record at the end of a file (CRC mismatch) ends that file.
  */
 #include "rt.h"
+#include "storage.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 enum {
   REC_BEGIN = 1,
@@ -76,7 +86,11 @@ typedef struct jbatch {
 
 struct rt_journal {
   char *dir;
-  int fd;                 /* the file being appended to */
+  rt_st_appender *out;    /* the file being appended to */
+  bool remote;            /* dir is on HDFS */
+  bool print;             /* the job has print outputs: send DONE at once (HDFS) */
+  unsigned char *pending; /* HDFS: records not sent yet (BEGIN, DONE) */
+  size_t npending, cap_pending;
   int64_t first;          /* its first batch */
   seg *segs;              /* files read at the start, by first batch */
   int64_t nsegs;
@@ -128,42 +142,49 @@ static int cmp_segs(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-static int fsync_dir(const char *dir) {
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return -errno;
-  int rc = fsync(fd) < 0 && errno != EINVAL ? -errno : 0;
-  close(fd);
+/* HDFS: sends the records kept in memory (with `more` after them, if
+ * any) in one append. */
+static int send_pending(rt_journal *j, const void *more, size_t nmore) {
+  if (!j->npending && !nmore)
+    return 0;
+  int rc;
+  if (j->npending && nmore) {
+    if (j->npending + nmore > j->cap_pending) {
+      size_t nc = j->cap_pending ? j->cap_pending : 256;
+      while (nc < j->npending + nmore)
+        nc *= 2;
+      unsigned char *np = realloc(j->pending, nc);
+      if (!np)
+        return -ENOMEM;
+      j->pending = np;
+      j->cap_pending = nc;
+    }
+    memcpy(j->pending + j->npending, more, nmore);
+    rc = rt_st_append(j->out, j->pending, j->npending + nmore, true);
+  } else if (j->npending) {
+    rc = rt_st_append(j->out, j->pending, j->npending, true);
+  } else {
+    rc = rt_st_append(j->out, more, nmore, true);
+  }
+  if (rc == 0)
+    j->npending = 0;
   return rc;
 }
 
-static int read_whole(const char *path, unsigned char **out, size_t *len) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -errno;
-  struct stat sb;
-  if (fstat(fd, &sb) < 0) {
-    int e = errno;
-    close(fd);
-    return -e;
+/* HDFS: keeps a record to send with the next one. */
+static int keep_pending(rt_journal *j, const void *rec, size_t n) {
+  if (j->npending + n > j->cap_pending) {
+    size_t nc = j->cap_pending ? j->cap_pending : 256;
+    while (nc < j->npending + n)
+      nc *= 2;
+    unsigned char *np = realloc(j->pending, nc);
+    if (!np)
+      return -ENOMEM;
+    j->pending = np;
+    j->cap_pending = nc;
   }
-  size_t size = (size_t)sb.st_size, got = 0;
-  unsigned char *d = malloc(size ? size : 1);
-  if (!d) {
-    close(fd);
-    return -ENOMEM;
-  }
-  while (got < size) {
-    ssize_t k = read(fd, d + got, size - got);
-    if (k < 0 && errno == EINTR)
-      continue;
-    if (k <= 0)
-      break;
-    got += (size_t)k;
-  }
-  close(fd);
-  *out = d;
-  *len = got;
+  memcpy(j->pending + j->npending, rec, n);
+  j->npending += n;
   return 0;
 }
 
@@ -256,14 +277,14 @@ static int open_segment(rt_journal *j, int64_t first) {
   char name[64], path[4200];
   segment_name(name, sizeof name, first);
   snprintf(path, sizeof path, "%s/%s", j->dir, name);
-  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-  if (fd < 0)
-    return -errno;
-  if (j->fd >= 0)
-    close(j->fd);
-  j->fd = fd;
+  rt_st_appender *a;
+  int rc = rt_st_open_append(path, &a);
+  if (rc < 0)
+    return rc;
+  rt_st_close_append(j->out);
+  j->out = a;
   j->first = first;
-  return fsync_dir(j->dir);
+  return rt_st_sync_dir(j->dir);
 }
 
 int rt_journal_open(rt_job *rj, const char *dir, int64_t ckpt_index, char *msg, size_t msgsz) {
@@ -273,40 +294,46 @@ int rt_journal_open(rt_job *rj, const char *dir, int64_t ckpt_index, char *msg, 
     snprintf(msg, msgsz, "out of memory");
     return -ENOMEM;
   }
-  j->fd = -1;
   j->ckpt = ckpt_index;
+  j->remote = rt_st_is_remote(dir);
+  for (int32_t i = 0; rj->job && i < rj->job->nnodes; i++)
+    j->print = j->print || rj->job->nodes[i].kind == DS_PRINT;
   rj->journal = j;
   int rc = 0;
   char path[4200];
 
-  DIR *d = opendir(dir);
-  if (!d) {
-    rc = -errno;
-    snprintf(msg, msgsz, "cannot read checkpoint directory %s: %s", dir, strerror(-rc));
+  /* HDFS: a cut that a crash interrupted is finished or undone first. */
+  if (j->remote && (rc = rt_st_recover_truncate(dir)) < 0) {
+    snprintf(msg, msgsz, "cannot read checkpoint directory %s: %s", dir, rt_st_why(rc));
     return rc;
   }
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    int64_t first = segment_first(e->d_name);
+  rt_st_entry *ents;
+  int64_t nents;
+  if ((rc = rt_st_list(dir, &ents, &nents)) < 0) {
+    snprintf(msg, msgsz, "cannot read checkpoint directory %s: %s", dir, rt_st_why(rc));
+    return rc;
+  }
+  for (int64_t k = 0; k < nents; k++) {
+    int64_t first = segment_first(ents[k].name);
     if (first < 0)
       continue;
     seg *ns = realloc(j->segs, sizeof(seg) * (size_t)(j->nsegs + 1));
     if (!ns) {
-      closedir(d);
+      rt_st_free_list(ents, nents);
       snprintf(msg, msgsz, "out of memory");
       return -ENOMEM;
     }
     j->segs = ns;
     seg *s = &j->segs[j->nsegs++];
     *s = (seg){.first = first};
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    if ((rc = read_whole(path, &s->data, &s->len)) < 0) {
-      closedir(d);
-      snprintf(msg, msgsz, "cannot read journal %s: %s", path, strerror(-rc));
+    snprintf(path, sizeof path, "%s/%s", dir, ents[k].name);
+    if ((rc = rt_st_read_all(path, &s->data, &s->len)) < 0) {
+      rt_st_free_list(ents, nents);
+      snprintf(msg, msgsz, "cannot read journal %s: %s", path, rt_st_why(rc));
       return rc;
     }
   }
-  closedir(d);
+  rt_st_free_list(ents, nents);
   if (j->nsegs > 1)
     qsort(j->segs, (size_t)j->nsegs, sizeof(seg), cmp_segs);
   for (int64_t i = 0; i < j->nsegs; i++)
@@ -333,25 +360,19 @@ int rt_journal_open(rt_job *rj, const char *dir, int64_t ckpt_index, char *msg, 
     segment_name(name, sizeof name, s->first);
     snprintf(path, sizeof path, "%s/%s", dir, name);
     if (s->keep == 0 && s->first > j->replay_last + 1) {
-      if (unlink(path) < 0) {
-        rc = -errno;
-        snprintf(msg, msgsz, "cannot remove journal %s: %s", path, strerror(-rc));
+      if ((rc = rt_st_remove(path, false)) < 0) {
+        snprintf(msg, msgsz, "cannot remove journal %s: %s", path, rt_st_why(rc));
         return rc;
       }
       continue;
     }
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || ftruncate(fd, (off_t)s->keep) < 0 || fsync(fd) < 0) {
-      rc = -errno;
-      if (fd >= 0)
-        close(fd);
-      snprintf(msg, msgsz, "cannot truncate journal %s: %s", path, strerror(-rc));
+    if ((rc = rt_st_truncate(path, s->data, s->keep)) < 0) {
+      snprintf(msg, msgsz, "cannot truncate journal %s: %s", path, rt_st_why(rc));
       return rc;
     }
-    close(fd);
   }
   if ((rc = open_segment(j, j->replay_last + 1)) < 0) {
-    snprintf(msg, msgsz, "cannot create a journal file in %s: %s", dir, strerror(-rc));
+    snprintf(msg, msgsz, "cannot create a journal file in %s: %s", dir, rt_st_why(rc));
     return rc;
   }
   return 0;
@@ -397,20 +418,18 @@ static int append(rt_journal *j, int type, const rt_batch *b, const void *extra,
   put32(j->rec + 4, (uint32_t)plen);
   put32(j->rec + 8, rt_crc32c(0, p, plen));
   put32(j->rec + 12, 0);
-  size_t n = HEADER + plen, off = 0;
-  while (off < n) {
-    ssize_t k = write(j->fd, j->rec + off, n - off);
-    if (k < 0 && errno == EINTR)
-      continue;
-    if (k < 0)
-      return -errno;
-    if (k == 0)
-      return -EIO;
-    off += (size_t)k;
+  size_t n = HEADER + plen;
+  if (!j->remote)
+    return rt_st_append(j->out, j->rec, n, sync); /* write(2), fdatasync when sync */
+  /* HDFS: BEGIN waits for the next record; DONE too unless print needs it. */
+  if (type == REC_BEGIN || (type == REC_DONE && !j->print))
+    return keep_pending(j, j->rec, n);
+  int rc = send_pending(j, j->rec, n);
+  if (rc < 0) {
+    errno = -rc;
+    rt_log("%s: the journal: %s", j->dir, rt_st_why(rc));
   }
-  if (sync && fdatasync(j->fd) < 0)
-    return -errno;
-  return 0;
+  return rc;
 }
 
 int rt_journal_begin(rt_job *rj, const rt_batch *b, uint32_t nsources) {
@@ -469,19 +488,19 @@ bool rt_journal_replay(rt_job *rj, int node, const rt_batch *b, const void **dat
 int rt_journal_rotate(rt_job *rj, int64_t ckpt_index, int64_t oldest_kept) {
   rt_journal *j = rj->journal;
   int rc = 0;
-  if (j->fd >= 0 && fdatasync(j->fd) < 0)
-    return -errno;
+  if (j->out && (rc = j->remote ? send_pending(j, NULL, 0) : rt_st_append_sync(j->out)) < 0)
+    return rc;
   if ((rc = open_segment(j, ckpt_index + 1)) < 0)
     return rc;
   /* Files whose batches all lie at or before the oldest checkpoint kept:
    * file k holds batches first_k .. first_{k+1} - 1. */
-  DIR *d = opendir(j->dir);
-  if (!d)
-    return -errno;
+  rt_st_entry *ents;
+  int64_t nents;
+  if ((rc = rt_st_list(j->dir, &ents, &nents)) < 0)
+    return rc;
   int64_t *firsts = NULL, n = 0;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    int64_t f = segment_first(e->d_name);
+  for (int64_t k = 0; k < nents; k++) {
+    int64_t f = segment_first(ents[k].name);
     if (f < 0)
       continue;
     int64_t *nf = realloc(firsts, sizeof(int64_t) * (size_t)(n + 1));
@@ -492,7 +511,7 @@ int rt_journal_rotate(rt_job *rj, int64_t ckpt_index, int64_t oldest_kept) {
     firsts = nf;
     firsts[n++] = f;
   }
-  closedir(d);
+  rt_st_free_list(ents, nents);
   for (int64_t a = 0; rc == 0 && a < n; a++) {
     int64_t next = INT64_MAX;
     for (int64_t b = 0; b < n; b++)
@@ -502,8 +521,7 @@ int rt_journal_rotate(rt_job *rj, int64_t ckpt_index, int64_t oldest_kept) {
       char name[64], path[4200];
       segment_name(name, sizeof name, firsts[a]);
       snprintf(path, sizeof path, "%s/%s", j->dir, name);
-      if (unlink(path) < 0 && errno != ENOENT)
-        rc = -errno;
+      rc = rt_st_remove(path, false); /* unlink(2) locally; missing is fine */
     }
   }
   free(firsts);
@@ -529,10 +547,17 @@ void rt_journal_close(rt_job *rj) {
   if (!j)
     return;
   rt_journal_end_replay(rj);
-  if (j->fd >= 0) {
-    fdatasync(j->fd);
-    close(j->fd);
+  if (j->out) {
+    if (j->remote) {
+      int rc = send_pending(j, NULL, 0);
+      if (rc < 0)
+        rt_log("%s: the journal: %s", j->dir, rt_st_why(rc));
+    } else {
+      rt_st_append_sync(j->out);
+    }
+    rt_st_close_append(j->out);
   }
+  free(j->pending);
   free(j->batches);
   free(j->rec);
   free(j->dir);

@@ -13,23 +13,35 @@
  *
  * A final directory that already exists is replaced, except that with a
  * checkpoint configured a complete one (it has `_SUCCESS`) is kept as it is:
- * a restart must not write a batch twice (§12). Local paths only for now.
+ * a restart must not write a batch twice (§12).
+ *
+ * The prefix may be on HDFS (hdfs://, webhdfs://): the same steps go through
+ * storage.h. Each part file is one WebHDFS CREATE, made by the worker that
+ * formats the partition on its own client (the storage layer's pool), its
+ * bytes kept by the client until the upload (in memory up to 4 MiB, then in
+ * a spill file). There is no fsync: a CREATE whose answer arrived is on the
+ * DataNodes, and the RENAME into place is atomic at the NameNode, which logs
+ * it before it answers, so a batch directory is whole and durable once the
+ * rename returned. The hidden directory is made by the parts' CREATEs (they
+ * create missing parents), and HDFS renames a directory into an existing
+ * one, so the final name is checked first (it is anyway, for `_SUCCESS`).
+ * A failure that outlasted the client's retries, or a refusal (4xx), stops
+ * the job (exit 1) with the server's message.
  */
 #include "rt.h"
+#include "storage.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 enum { FLUSH_BYTES = 1 << 20 };
 
 typedef struct text_state {
   char *prefix, *suffix;  /* NUL-terminated copies; suffix NULL when none */
+  bool remote;            /* the prefix is on HDFS */
   ds_strbuf *bufs;        /* one per partition */
   int32_t nbufs;
 } text_state;
@@ -42,6 +54,8 @@ typedef struct write_task {
   bool durable;    /* fsync files and directories (only with a checkpoint) */
   int err;         /* the first errno of any task (0: none) */
   int32_t err_part;
+  char msg[1600];  /* rt_st_why of that error, from the task's thread */
+  pthread_mutex_t lock;
 } write_task;
 
 static char *cstr(ds_str s) {
@@ -54,64 +68,9 @@ static char *cstr(ds_str s) {
   return p;
 }
 
-/* mkdir -p of every parent of path (not path itself). */
-static int make_parents(const char *path) {
-  char *p = strdup(path);
-  if (!p)
-    return -ENOMEM;
-  for (char *s = p + 1; *s; s++) {
-    if (*s != '/')
-      continue;
-    *s = '\0';
-    if (mkdir(p, 0777) < 0 && errno != EEXIST) {
-      int e = errno;
-      free(p);
-      return -e;
-    }
-    *s = '/';
-  }
-  free(p);
-  return 0;
-}
-
-/* Removes a directory of plain files (a stale temporary or a replaced batch). */
+/* Removes a directory and what it holds (a stale temporary or a replaced batch). */
 static void remove_dir(const char *path) {
-  DIR *d = opendir(path);
-  if (!d)
-    return;
-  struct dirent *e;
-  char buf[4096];
-  while ((e = readdir(d))) {
-    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-      continue;
-    snprintf(buf, sizeof buf, "%s/%s", path, e->d_name);
-    unlink(buf);
-  }
-  closedir(d);
-  rmdir(path);
-}
-
-static int fsync_path(const char *path, int flags) {
-  int fd = open(path, flags | O_CLOEXEC);
-  if (fd < 0)
-    return -errno;
-  int r = fsync(fd) < 0 ? -errno : 0;
-  close(fd);
-  return r;
-}
-
-static int write_all(int fd, const char *p, int64_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, p, (size_t)n);
-    if (w < 0) {
-      if (errno == EINTR)
-        continue;
-      return -errno;
-    }
-    p += w;
-    n -= w;
-  }
-  return 0;
+  rt_st_remove(path, true);
 }
 
 static void write_part(rt_job *rj, int i, void *arg, ds_ctx *ctx) {
@@ -120,42 +79,42 @@ static void write_part(rt_job *rj, int i, void *arg, ds_ctx *ctx) {
   ds_strbuf *buf = &t->st->bufs[i];
   char path[4300];
   snprintf(path, sizeof path, "%s/part-%05d", t->dir, i);
-  int r = 0, fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) {
-    r = -errno;
+  rt_st_writer *w;
+  int r = rt_st_create(path, &w);
+  if (r < 0)
     goto fail;
-  }
   buf->len = 0;
   for (int64_t k = 0; k < part->n; k++) {
     t->type->format(part->data + k * t->type->size, buf);
     ds_strbuf_put(buf, "\n", 1);
     if (buf->len >= FLUSH_BYTES) {
-      if ((r = write_all(fd, buf->ptr, buf->len)) < 0)
-        goto fail_fd;
+      if ((r = rt_st_write(w, buf->ptr, (size_t)buf->len)) < 0)
+        goto fail_w;
       buf->len = 0;
     }
   }
-  if ((r = write_all(fd, buf->ptr, buf->len)) < 0)
-    goto fail_fd;
-  if (t->durable && fsync(fd) < 0) {
-    r = -errno;
-    goto fail_fd;
-  }
-  if (close(fd) < 0) {
-    r = -errno;
+  if ((r = rt_st_write(w, buf->ptr, (size_t)buf->len)) < 0)
+    goto fail_w;
+  if ((r = rt_st_close_write(w, t->durable)) < 0)
     goto fail;
-  }
   return;
-fail_fd:
-  close(fd);
+fail_w:
+  rt_st_abort_write(w);
 fail:
-  __atomic_store_n(&t->err_part, i, __ATOMIC_RELAXED);
-  __atomic_store_n(&t->err, -r, __ATOMIC_RELAXED);
+  pthread_mutex_lock(&t->lock);
+  if (!t->err) {
+    t->err_part = i;
+    t->err = -r;
+    snprintf(t->msg, sizeof t->msg, "%s", rt_st_why(r));
+  }
+  pthread_mutex_unlock(&t->lock);
 }
 
 /* Removes what a crash left of this output's batch directories: the hidden
- * `.<prefix base>-<ms>....tmp` (being written) and `.old` (being replaced). */
-static void clean_temporaries(const char *prefix) {
+ * `.<prefix base>-<ms>....tmp` (being written) and `.old` (being replaced).
+ * Returns 0, or (HDFS only: locally a directory that cannot be listed has
+ * nothing to clean) the listing's error. */
+static int clean_temporaries(const char *prefix, bool remote) {
   const char *slash = strrchr(prefix, '/');
   char parent[4000];
   snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - prefix) : 1, slash ? prefix : ".");
@@ -163,22 +122,26 @@ static void clean_temporaries(const char *prefix) {
     snprintf(parent, sizeof parent, "/");
   const char *base = slash ? slash + 1 : prefix;
   size_t blen = strlen(base);
-  DIR *d = opendir(parent);
-  if (!d)
-    return;
-  struct dirent *e;
+  rt_st_entry *v;
+  int64_t nv;
+  int rc = rt_st_list(parent, &v, &nv);
+  if (rc < 0)
+    return remote && rc != -ENOENT ? rc : 0;
   char path[8200];
-  while ((e = readdir(d))) {
-    const char *nm = e->d_name;
+  for (int64_t i = 0; i < nv; i++) {
+    const char *nm = v[i].name;
     size_t n = strlen(nm);
     if (nm[0] != '.' || n < blen + 6 || strncmp(nm + 1, base, blen) != 0 || nm[1 + blen] != '-')
       continue;
     if (strcmp(nm + n - 4, ".tmp") != 0 && strcmp(nm + n - 4, ".old") != 0)
       continue;
     snprintf(path, sizeof path, "%s/%s", parent, nm);
-    remove_dir(path);
+    if ((rc = rt_st_remove(path, true)) < 0 && remote)
+      break;
+    rc = 0;
   }
-  closedir(d);
+  rt_st_free_list(v, nv);
+  return rc;
 }
 
 static const char *text_init(rt_job *rj, int node) {
@@ -191,13 +154,23 @@ static const char *text_init(rt_job *rj, int node) {
     return "out of memory";
   rj->state[node] = st;
   const char *msg = NULL;
-  st->prefix = rt_local_path(n->str_arg, &msg);
+  st->prefix = rt_path_arg(n->str_arg, &msg);
   if (!st->prefix)
     return msg;
   st->suffix = n->str_arg2.len ? cstr(n->str_arg2) : NULL;
   if (n->str_arg2.len && !st->suffix)
     return "out of memory";
-  clean_temporaries(st->prefix);
+  st->remote = rt_st_is_remote(st->prefix);
+  if (st->remote)
+    rt_st_configure(rj->settings.hdfs_user, rj->settings.retries);
+  int rc = clean_temporaries(st->prefix, st->remote);
+  if (rc < 0) {
+    static _Thread_local char m[2000];
+    if (rt_st_unavailable(rc))
+      rt_fatal("%s: cannot clean the temporaries of %s: %s", n->loc, st->prefix, rt_st_why(rc));
+    snprintf(m, sizeof m, "cannot clean the temporaries of %s: %s", st->prefix, rt_st_why(rc));
+    return m;
+  }
   return NULL;
 }
 
@@ -230,51 +203,60 @@ static void text_run(rt_job *rj, int node, const rt_batch *b) {
   char parent[4000];
   snprintf(parent, sizeof parent, "%.*s", dirlen ? dirlen : 1, slash ? final : ".");
 
-  struct stat sb;
-  if (stat(final, &sb) == 0) {
+  rt_st_info sb;
+  int r = rt_st_stat(final, &sb);
+  bool exists = r == 0;
+  if (r < 0 && r != -ENOENT && st->remote)
+    rt_fatal("%s: cannot look at %s: %s", n->loc, final, rt_st_why(r));
+  if (exists) {
     snprintf(path, sizeof path, "%s/_SUCCESS", final);
-    if (rj->settings.checkpoint && stat(path, &sb) == 0) {
+    if (rj->settings.checkpoint && (r = rt_st_stat(path, &sb)) == 0) {
       rj->records_out += total;
       return; /* written complete before a restart: not again */
     }
+    if (r < 0 && r != -ENOENT && st->remote)
+      rt_fatal("%s: cannot look at %s: %s", n->loc, path, rt_st_why(r));
   }
-  int r = make_parents(final);
-  if (r < 0)
-    rt_fatal("%s: cannot create the parents of %s: %s", n->loc, final, strerror(-r));
-  remove_dir(tmp);
-  if (mkdir(tmp, 0777) < 0)
-    rt_fatal("%s: cannot create %s: %s", n->loc, tmp, strerror(errno));
+  if (!st->remote) {
+    /* On HDFS the CREATEs below make the directories they need. */
+    if ((r = rt_st_mkdirs(parent)) < 0)
+      rt_fatal("%s: cannot create the parents of %s: %s", n->loc, final, rt_st_why(r));
+    remove_dir(tmp);
+    if ((r = rt_st_mkdirs(tmp)) < 0)
+      rt_fatal("%s: cannot create %s: %s", n->loc, tmp, rt_st_why(r));
+  }
 
   /* Exactly-once output needs the batch on disk before the checkpoint that
    * records it; without a checkpoint there is nothing to be exact against,
    * and the atomic rename alone keeps directories whole. */
   bool durable = rj->settings.checkpoint != NULL;
   write_task t = {.st = st, .type = rj->job->nodes[n->inputs[0]].elem, .in = in, .dir = tmp, .durable = durable};
+  pthread_mutex_init(&t.lock, NULL);
   if (in->nparts > 0)
     rt_parallel(rj, in->nparts, write_part, &t);
+  pthread_mutex_destroy(&t.lock);
   if (t.err)
-    rt_fatal("%s: cannot write %s/part-%05d: %s", n->loc, tmp, t.err_part, strerror(t.err));
+    rt_fatal("%s: cannot write %s/part-%05d: %s", n->loc, tmp, t.err_part, t.msg);
 
   snprintf(path, sizeof path, "%s/_SUCCESS", tmp);
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0 || (durable && fsync(fd) < 0))
-    rt_fatal("%s: cannot write %s: %s", n->loc, path, strerror(errno));
-  close(fd);
-  if (durable && (r = fsync_path(tmp, O_RDONLY | O_DIRECTORY)) < 0)
-    rt_fatal("%s: cannot sync %s: %s", n->loc, tmp, strerror(-r));
+  if ((r = rt_st_put(path, "", 0, durable)) < 0)
+    rt_fatal("%s: cannot write %s: %s", n->loc, path, rt_st_why(r));
+  if (durable && (r = rt_st_sync_dir(tmp)) < 0)
+    rt_fatal("%s: cannot sync %s: %s", n->loc, tmp, rt_st_why(r));
 
-  if (rename(tmp, final) < 0) {
-    if (errno != ENOTEMPTY && errno != EEXIST)
-      rt_fatal("%s: cannot rename %s to %s: %s", n->loc, tmp, final, strerror(errno));
+  r = exists && st->remote ? -EEXIST : rt_st_rename(tmp, final);
+  if (r < 0) {
+    if (r != -ENOTEMPTY && r != -EEXIST)
+      rt_fatal("%s: cannot rename %s to %s: %s", n->loc, tmp, final, rt_st_why(r));
     /* Replace an old directory: move it aside (hidden), then delete it. */
     snprintf(path, sizeof path, "%.*s%s.%s.old", dirlen, final, slash ? "/" : "", base);
     remove_dir(path);
-    if (rename(final, path) < 0 || rename(tmp, final) < 0)
-      rt_fatal("%s: cannot replace %s: %s", n->loc, final, strerror(errno));
+    if ((r = rt_st_rename(final, path)) < 0 || (r = rt_st_rename(tmp, final)) < 0)
+      rt_fatal("%s: cannot replace %s: %s", n->loc, final, rt_st_why(r));
     remove_dir(path);
   }
-  if (durable && (r = fsync_path(parent, O_RDONLY | O_DIRECTORY)) < 0)
-    rt_fatal("%s: cannot sync %s: %s", n->loc, parent, strerror(-r));
+  if (durable && (r = rt_st_sync_dir(parent)) < 0)
+    rt_fatal("%s: cannot sync %s: %s", n->loc, parent, rt_st_why(r));
   rj->records_out += total;
 }
 

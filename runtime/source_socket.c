@@ -19,6 +19,7 @@
  * through an async handle and joins the thread.
  */
 #include "rt.h"
+#include "storage.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -392,7 +393,7 @@ static void socket_run(rt_job *rj, int node, const rt_batch *b) {
      * processed (without `wal`, an empty record: such a batch re-runs empty). */
     int r = rt_journal_put(rj, node, b, st->batch.ptr, rj->settings.wal ? (size_t)st->batch.len : 0);
     if (r < 0)
-      rt_fatal("%s: cannot write the write-ahead log: %s", st->loc, strerror(-r));
+      rt_fatal("%s: cannot write the write-ahead log: %s", st->loc, rt_st_why(r));
   }
 parts:
   if (rt_lines_to_parts(rj, &rj->streams[node], st->batch.ptr, st->batch.len, -1,

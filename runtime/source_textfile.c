@@ -25,9 +25,15 @@
  * nothing here and touches no fresh page. The whole file is never held.
  *
  * A non-seekable file (a FIFO) is read with read() on the calling thread,
- * the chunks then scanned on the pool.
+ * the chunks then scanned on the pool. So is a file on HDFS (hdfs://): one
+ * streaming WebHDFS read (storage.h) from the offset where reading starts
+ * (0, or the position a checkpoint restored), in the same chunks, so a
+ * large file is never held whole either; a DataNode that drops the
+ * connection is read again from the offset reached, and a read that still
+ * fails after the retries stops the job (exit 1).
  */
 #include "rt.h"
+#include "storage.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +61,8 @@ typedef struct tf_chunk {
 typedef struct textfile_state {
   int fd;
   bool seekable, eof;
+  bool remote;           /* on HDFS: read through rd, sequentially */
+  rt_st_reader *rd;      /* HDFS: opened at the first read, at offset `end` */
   int64_t size;          /* the file's size at the start (seekable files), for estimates */
   char *buf;
   int64_t cap;
@@ -89,9 +97,27 @@ static const char *textfile_init(rt_job *rj, int node) {
   st->loc = n->loc ? n->loc : "textFile";
   rj->state[node] = st;
   const char *msg = NULL;
-  st->path = rt_local_path(n->str_arg, &msg);
+  st->path = rt_path_arg(n->str_arg, &msg);
   if (!st->path)
     return msg;
+  if (rt_st_is_remote(st->path)) {
+    rt_st_configure(rj->settings.hdfs_user, rj->settings.retries);
+    st->remote = true;
+    rt_st_info sb;
+    int rc = rt_st_stat(st->path, &sb);
+    if (rc < 0 && rt_st_unavailable(rc))
+      rt_fatal("%s: cannot open '%s': %s", st->loc, st->path, rt_st_why(rc));
+    if (rc < 0) {
+      snprintf(message, sizeof message, "cannot open '%s': %s", st->path, rt_st_why(rc));
+      return message;
+    }
+    if (sb.kind != RT_ST_FILE) {
+      snprintf(message, sizeof message, "cannot open '%s': not a file", st->path);
+      return message;
+    }
+    st->size = sb.size;
+    return NULL;
+  }
   st->fd = open(st->path, O_RDONLY | O_CLOEXEC);
   if (st->fd < 0) {
     snprintf(message, sizeof message, "cannot open '%s': %s", st->path, strerror(errno));
@@ -130,13 +156,19 @@ static void make_room(textfile_state *st, int64_t need) {
   st->cap = cap;
 }
 
-/* Reads up to n bytes at file offset foff (or the next n of a FIFO); short
- * only at the end of the file or on an error (*err). */
+/* Reads up to n bytes at file offset foff (or the next n of a FIFO or an
+ * HDFS file); short only at the end of the file or on an error (*err: an
+ * errno; for HDFS, rt_st_why(-*err) says more). */
 static int64_t read_at(const textfile_state *st, char *dst, int64_t n, int64_t foff, int *err) {
   int64_t got = 0;
   while (got < n) {
-    ssize_t r = st->seekable ? pread(st->fd, dst + got, (size_t)(n - got), (off_t)(foff + got))
-                             : read(st->fd, dst + got, (size_t)(n - got));
+    ssize_t r = st->remote     ? rt_st_read(st->rd, dst + got, (size_t)(n - got))
+                : st->seekable ? pread(st->fd, dst + got, (size_t)(n - got), (off_t)(foff + got))
+                               : read(st->fd, dst + got, (size_t)(n - got));
+    if (st->remote && r < 0) {
+      *err = (int)-r;
+      break;
+    }
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0) {
@@ -191,6 +223,14 @@ static void read_round(rt_job *rj, textfile_state *st, int64_t n) {
     cs[i].err = 0;
     cs[i].nl.n = 0;
   }
+  if (st->remote && !st->rd) {
+    /* The read starts where the file is to be read from (after a restore,
+     * the saved position) and ends at the limit when there is one. */
+    int rc = rt_st_open_read(st->path, st->end, st->limit == INT64_MAX ? -1 : st->limit - st->end,
+                             &st->rd);
+    if (rc < 0)
+      rt_fatal("%s: cannot read '%s': %s", st->loc, st->path, rt_st_why(rc));
+  }
   if (!st->seekable) {
     for (int64_t i = 0; i < n; i++) {
       cs[i].got = read_at(st, st->buf + (cs[i].foff - st->base), CHUNK_BYTES, 0, &cs[i].err);
@@ -205,7 +245,8 @@ static void read_round(rt_job *rj, textfile_state *st, int64_t n) {
   while (kept < n) {
     tf_chunk *c = &cs[kept++];
     if (c->err)
-      rt_fatal("%s: cannot read '%s': %s", st->loc, st->path, strerror(c->err));
+      rt_fatal("%s: cannot read '%s': %s", st->loc, st->path,
+               st->remote ? rt_st_why(-c->err) : strerror(c->err));
     st->end += c->got;
     st->queued += c->nl.n;
     st->seen_bytes += c->got;
@@ -251,7 +292,7 @@ static int64_t estimate(const textfile_state *st, int64_t lines) {
   if (st->seen_lines == 0 || lines <= 0)
     return 0;
   double est = (double)lines * ((double)st->seen_bytes / (double)st->seen_lines) * 1.03 + 4096;
-  double left = st->seekable ? (double)(st->size - st->end) + CHUNK_BYTES : (double)(1 << 30);
+  double left = st->seekable || st->remote ? (double)(st->size - st->end) + CHUNK_BYTES : (double)(1 << 30);
   if (est > left)
     est = left > 0 ? left : 0;
   return (int64_t)est;
@@ -321,6 +362,7 @@ static void textfile_free(rt_job *rj, int node) {
     return;
   if (st->fd >= 0)
     close(st->fd);
+  rt_st_close_read(st->rd);
   for (int64_t i = 0; i < st->cap_chunks; i++)
     rt_newlines_free(&st->chunks[i].nl);
   free(st->chunks);
@@ -385,6 +427,29 @@ static const char *textfile_load(rt_job *rj, int node, rt_ckr *r) {
   if (st->line != 0 || st->end != 0 || st->eof) {
     snprintf(message, sizeof message, "%s: the source has read before a load", st->loc);
     return message;
+  }
+  if (st->remote) {
+    /* Reading resumes at the saved offset (the reader opens there). */
+    rt_st_info sb;
+    int rc = rt_st_stat(st->path, &sb);
+    if (rc < 0) {
+      snprintf(message, sizeof message, "%s: cannot stat '%s': %s", st->loc, st->path, rt_st_why(rc));
+      return message;
+    }
+    if (sb.size < known) {
+      snprintf(message, sizeof message,
+               "%s: '%s' has %lld bytes, fewer than the %lld it had when the checkpoint was "
+               "written",
+               st->loc, st->path, (long long)sb.size, (long long)known);
+      return message;
+    }
+    st->size = sb.size;
+    st->base = st->line = st->end = st->tail = line;
+    st->limit = eof ? known : INT64_MAX;
+    st->known = known;
+    st->seen_bytes = seen_bytes;
+    st->seen_lines = seen_lines;
+    return NULL;
   }
   if (!st->seekable) {
     if (line == 0 && known == 0) { /* nothing was read: start over, or stay at the end */

@@ -10,18 +10,23 @@
  * life of the job and in its checkpoints; with a checkpoint the names each
  * batch took are written to the journal before the batch is processed, and
  * a batch re-run after a restart reads those files again. The batch's bytes
- * live in one buffer reused from batch to batch. Unbounded. Local paths and
- * file:// only; hdfs:// is refused at start (exit 2) for now.
+ * live in one buffer reused from batch to batch. Unbounded.
+ *
+ * The directory is local, file://, or on HDFS (hdfs://, webhdfs://): the
+ * listing and the reads go through storage.h, a LISTSTATUS per batch and a
+ * streaming OPEN per new file. On HDFS a failure that outlasted the client's
+ * retries, or a refusal (a 4xx: permission denied, ...), stops the job
+ * (exit 1) with the server's message, as a local listing failure does not:
+ * a local one is logged and tried again every batch. A file gone between
+ * the listing and its read (or before a re-run reads it again) is skipped
+ * with a message, on either side.
  */
 #include "rt.h"
+#include "storage.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* A set of file names: open addressing, hash beside each name. */
 typedef struct name_set {
@@ -32,6 +37,7 @@ typedef struct name_set {
 
 typedef struct textfiles_state {
   char *dir;
+  bool remote;         /* dir is on HDFS */
   const char *loc;
   name_set taken;
   char *buf;           /* this batch's bytes: whole files, each ending in '\n' */
@@ -113,22 +119,21 @@ static void clear_batch_names(textfiles_state *st) {
 }
 
 /* Lists the directory into batch_names: regular files, not hidden, not
- * taken, in name order. Returns 0 or a negative errno. */
+ * taken, in name order. Returns 0 or a negative errno (rt_st_why). */
 static int list_new(textfiles_state *st) {
   clear_batch_names(st);
-  DIR *d = opendir(st->dir);
-  if (!d)
-    return -errno;
-  struct dirent *e;
-  char path[4096];
-  while ((e = readdir(d))) {
-    if (e->d_name[0] == '.' || e->d_name[0] == '_')
+  rt_st_entry *v;
+  int64_t n;
+  int rc = rt_st_list(st->dir, &v, &n);
+  if (rc < 0)
+    return rc;
+  for (int64_t i = 0; i < n; i++) {
+    const char *name = v[i].name;
+    if (name[0] == '.' || name[0] == '_')
       continue;
-    if (set_has(&st->taken, e->d_name, name_hash(e->d_name)))
+    if (set_has(&st->taken, name, name_hash(name)))
       continue;
-    snprintf(path, sizeof path, "%s/%s", st->dir, e->d_name);
-    struct stat sb;
-    if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode))
+    if (v[i].st.kind != RT_ST_FILE)
       continue;
     if (st->nbatch_names == st->cap_batch_names) {
       int64_t nc = st->cap_batch_names ? st->cap_batch_names * 2 : 16;
@@ -138,49 +143,49 @@ static int list_new(textfiles_state *st) {
       st->batch_names = nb;
       st->cap_batch_names = nc;
     }
-    if (!(st->batch_names[st->nbatch_names] = strdup(e->d_name)))
+    if (!(st->batch_names[st->nbatch_names] = strdup(name)))
       goto fail;
     st->nbatch_names++;
   }
-  closedir(d);
+  rt_st_free_list(v, n);
   qsort(st->batch_names, (size_t)st->nbatch_names, sizeof(char *), cmp_names);
   return 0;
 fail:
-  closedir(d);
+  rt_st_free_list(v, n);
   return -ENOMEM;
 }
 
-/* Appends the whole file to the batch buffer, with a final '\n'. */
+/* Appends the whole file to the batch buffer, with a final '\n'. Returns 0
+ * or a negative errno (rt_st_why). */
 static int append_file(textfiles_state *st, const char *path) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -errno;
+  rt_st_reader *r;
+  int rc = rt_st_open_read(path, 0, -1, &r);
+  if (rc < 0)
+    return rc;
   int64_t start = st->len;
   for (;;) {
     if (st->cap - st->len < (1 << 16) + 1) {
       int64_t nc = st->cap ? st->cap * 2 : 1 << 20;
       char *nb = realloc(st->buf, (size_t)nc);
       if (!nb) {
-        close(fd);
+        rt_st_close_read(r);
+        st->len = start;
         return -ENOMEM;
       }
       st->buf = nb;
       st->cap = nc;
     }
-    ssize_t r = read(fd, st->buf + st->len, (size_t)(st->cap - st->len - 1));
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0) {
-      int e = errno;
-      close(fd);
+    ssize_t k = rt_st_read(r, st->buf + st->len, (size_t)(st->cap - st->len - 1));
+    if (k < 0) {
+      rt_st_close_read(r);
       st->len = start;
-      return -e;
+      return (int)k;
     }
-    if (r == 0)
+    if (k == 0)
       break;
-    st->len += r;
+    st->len += k;
   }
-  close(fd);
+  rt_st_close_read(r);
   if (st->len > start && st->buf[st->len - 1] != '\n')
     st->buf[st->len++] = '\n';
   return 0;
@@ -194,15 +199,21 @@ static const char *textfiles_init(rt_job *rj, int node) {
   rj->state[node] = st;
   st->loc = n->loc ? n->loc : "textFiles";
   const char *msg = NULL;
-  st->dir = rt_local_path(n->str_arg, &msg);
+  st->dir = rt_path_arg(n->str_arg, &msg);
   if (!st->dir)
     return msg;
-  struct stat sb;
-  if (stat(st->dir, &sb) < 0) {
-    snprintf(message, sizeof message, "cannot watch '%s': %s", st->dir, strerror(errno));
+  st->remote = rt_st_is_remote(st->dir);
+  if (st->remote)
+    rt_st_configure(rj->settings.hdfs_user, rj->settings.retries);
+  rt_st_info sb;
+  int rc = rt_st_stat(st->dir, &sb);
+  if (rc < 0 && rt_st_unavailable(rc))
+    rt_fatal("%s: cannot watch '%s': %s", st->loc, st->dir, rt_st_why(rc));
+  if (rc < 0) {
+    snprintf(message, sizeof message, "cannot watch '%s': %s", st->dir, rt_st_why(rc));
     return message;
   }
-  if (!S_ISDIR(sb.st_mode)) {
+  if (sb.kind != RT_ST_DIR) {
     snprintf(message, sizeof message, "cannot watch '%s': not a directory", st->dir);
     return message;
   }
@@ -211,8 +222,10 @@ static const char *textfiles_init(rt_job *rj, int node) {
     for (int64_t i = 0; r == 0 && i < st->nbatch_names; i++)
       r = set_add(&st->taken, st->batch_names[i], name_hash(st->batch_names[i]));
     clear_batch_names(st);
+    if (r < 0 && rt_st_unavailable(r))
+      rt_fatal("%s: cannot list '%s': %s", st->loc, st->dir, rt_st_why(r));
     if (r < 0) {
-      snprintf(message, sizeof message, "cannot list '%s': %s", st->dir, strerror(-r));
+      snprintf(message, sizeof message, "cannot list '%s': %s", st->dir, rt_st_why(r));
       return message;
     }
   }
@@ -224,8 +237,10 @@ static bool take_file(textfiles_state *st, const char *name, const char *what) {
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", st->dir, name);
   int r = append_file(st, path);
+  if (r < 0 && st->remote && r != -ENOENT)
+    rt_fatal("%s: cannot %s '%s': %s", st->loc, what, path, rt_st_why(r));
   if (r < 0) {
-    rt_log("%s: cannot %s '%s': %s (skipped)", st->loc, what, path, strerror(-r));
+    rt_log("%s: cannot %s '%s': %s (skipped)", st->loc, what, path, rt_st_why(r));
     return false;
   }
   if (!set_has(&st->taken, name, name_hash(name)) && set_add(&st->taken, name, name_hash(name)) < 0)
@@ -250,9 +265,11 @@ static void textfiles_run(rt_job *rj, int node, const rt_batch *b) {
     }
   } else {
     int r = list_new(st);
+    if (r < 0 && st->remote && r != -ENOENT)
+      rt_fatal("%s: cannot list '%s': %s", st->loc, st->dir, rt_st_why(r));
     if (r < 0) {
       if (!st->list_failed)
-        rt_log("%s: cannot list '%s': %s (trying again every batch)", st->loc, st->dir, strerror(-r));
+        rt_log("%s: cannot list '%s': %s (trying again every batch)", st->loc, st->dir, rt_st_why(r));
       st->list_failed = true;
     } else {
       st->list_failed = false;
@@ -263,7 +280,7 @@ static void textfiles_run(rt_job *rj, int node, const rt_batch *b) {
         ds_strbuf_put(&names, st->batch_names[i], (int64_t)strlen(st->batch_names[i]) + 1);
     /* The names are durable before the batch is processed. */
     if (rj->journal && (r = rt_journal_put(rj, node, b, names.ptr, (size_t)names.len)) < 0)
-      rt_fatal("%s: cannot write the journal: %s", st->loc, strerror(-r));
+      rt_fatal("%s: cannot write the journal: %s", st->loc, rt_st_why(r));
     ds_strbuf_free(&names);
   }
   if (rt_lines_to_parts(rj, &rj->streams[node], st->buf, st->len, -1, (int32_t)rj->settings.partitions) < 0)

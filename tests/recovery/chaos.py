@@ -1,7 +1,11 @@
 """Chaos tests on the wall clock (tests/recovery/README.md §1, §2): a stateful windowed job
 fed through a watched directory or a TCP socket is SIGKILLed at seeded random moments and
 restarted at once with the same checkpoint directory; its outputs are then compared with an
-uninterrupted reference run of the same pipeline over the same batches.
+uninterrupted reference run of the same pipeline over the same batches. `chaos_hdfs` runs
+the watched-directory scenario with its directory, its outputs and its checkpoints on
+hdfs:// paths, served by tests/fixtures/webhdfs.py (a test fixture that follows the
+documented WebHDFS protocol over a local directory, NOT Hadoop); the checks read the
+fixture's local directory.
 """
 import collections
 import os
@@ -11,7 +15,7 @@ import socket
 import threading
 import time
 
-from common import (Failure, Outputs, Report, Run, build, check_checkpoint_dir, check_clean,
+from common import (Failure, Outputs, Report, Run, WebHdfs, build, check_checkpoint_dir, check_clean,
                     check_metrics, checkpoints, compare_outputs, env_int, excerpt, raw_lines,
                     read_metrics, run_job, tempdir, wait_until, write_batches_file)
 
@@ -27,7 +31,7 @@ set batch = 200ms
 set partitions = 2
 
 let lines = {source}
-lines.saveAsTextFiles("out/raw")
+lines.saveAsTextFiles("{out}/raw")
 
 let pairs = lines.flatMap(l => {{
   let k = field(l, " ", 0)
@@ -35,18 +39,18 @@ let pairs = lines.flatMap(l => {{
   if isSome(k) and isSome(v) {{ some((k!, v!)) }} else {{ none }}
 }})
 let win = pairs.reduceByKeyAndWindow((a, b) => a + b, (a, b) => a - b, 600ms, 200ms)
-win.saveAsTextFiles("out/win")
+win.saveAsTextFiles("{out}/win")
 
 let totals = pairs.updateStateByKey((vs, s) => some(sum(vs) + (s ?? 0)))
-totals.saveAsTextFiles("out/totals")
+totals.saveAsTextFiles("{out}/totals")
 
 let counts = pairs.map((k, v) => k).countByValueAndWindow(800ms, 400ms)
-counts.saveAsTextFiles("out/counts")
+counts.saveAsTextFiles("{out}/counts")
 """
 
 
-def program(tag, source):
-    return TEMPLATE.format(tag=tag, source=source)
+def program(tag, source, out="out"):
+    return TEMPLATE.format(tag=tag, source=source, out=out)
 
 
 def kill_delay(rng):
@@ -184,15 +188,19 @@ class LineServer:
 
 class Runner:
     """Starts and restarts one job in one working directory, keeping every run and whether
-    a checkpoint existed when it started."""
+    a checkpoint existed when it started. The job's watched directory, outputs and
+    checkpoints are in `indir`, `outdir` and `ckdir` (local directories: the working
+    directory's in/, out/ and ck/, or the WebHDFS fixture's files behind hdfs:// paths)."""
 
-    def __init__(self, exe, work, extra_args):
+    def __init__(self, exe, work, extra_args, data=None):
         self.exe, self.work, self.extra = exe, work, list(extra_args)
         self.runs, self.had_ckpt = [], []
+        data = data or work
+        self.indir, self.outdir, self.ckdir = (os.path.join(data, d) for d in ("in", "out", "ck"))
 
     def start(self):
         i = len(self.runs)
-        self.had_ckpt.append(bool(checkpoints(os.path.join(self.work, "ck"))))
+        self.had_ckpt.append(bool(checkpoints(self.ckdir)))
         r = Run(self.exe, ["--quiet", "--metrics", "logs/run-%02d.metrics" % i] + self.extra,
                 self.work, "run-%02d" % i)
         self.runs.append(r)
@@ -272,19 +280,27 @@ def finish(run, rep):
 
 # ---------------------------------------------------------------- §1: watched directory
 
-def files_job(dsc, tag, checkpoint=True):
+def files_job(dsc, tag, checkpoint=True, hdfs=None):
+    """The textFiles job in a fresh directory; with `hdfs` (a common.WebHdfs fixture) its
+    watched directory, outputs and checkpoints are hdfs:// paths of that fixture."""
     work = tempdir(tag)
-    os.makedirs(os.path.join(work, "in"))
-    exe = build(dsc, program("textFiles", 'textFiles("in")'), work, "job")
-    args = ["--checkpoint", "ck", "--set", "checkpointInterval=600ms"] if checkpoint else []
-    return Runner(exe, work, args)
+    if hdfs is None:
+        os.makedirs(os.path.join(work, "in"))
+        exe = build(dsc, program("textFiles", 'textFiles("in")'), work, "job")
+        args = ["--checkpoint", "ck", "--set", "checkpointInterval=600ms"] if checkpoint else []
+        return Runner(exe, work, args)
+    os.makedirs(os.path.join(hdfs.root, "in"))
+    exe = build(dsc, program("textFiles on HDFS", 'textFiles("%s")' % hdfs.url("/in"), hdfs.url("/out")),
+                work, "job")
+    args = ["--checkpoint", hdfs.url("/ck"), "--set", "checkpointInterval=600ms"] if checkpoint else []
+    return Runner(exe, work, args, data=hdfs.root)
 
 
 def run_files(dsc, runner, rep, rng, drive, settle=0.6, checkpoint=True):
     """Feeds the watched directory while `drive(runner)` starts, kills and restarts the job;
     then lets the last run take every file, stops it with SIGTERM and checks everything."""
     work = runner.work
-    feeder = DirFeeder(os.path.join(work, "in"), rng)
+    feeder = DirFeeder(runner.indir, rng)
     feeder.start()
     try:
         time.sleep(0.1)
@@ -299,7 +315,7 @@ def run_files(dsc, runner, rep, rng, drive, settle=0.6, checkpoint=True):
     fed = [l for _, ls in feeder.files for l in ls]
     fed_set = set(fed)
     # wait until the job took every file (each line in some raw batch), then stop it
-    took = wait_until(lambda: fed_set <= {l for ls in raw_lines(os.path.join(work, "out")).values() for l in ls}, 20)
+    took = wait_until(lambda: fed_set <= {l for ls in raw_lines(runner.outdir).values() for l in ls}, 20)
     if last.poll() is not None:
         rep.fail("the last run exited by itself:\n" + last.describe())
     finish(last, rep)
@@ -307,7 +323,7 @@ def run_files(dsc, runner, rep, rng, drive, settle=0.6, checkpoint=True):
     if not took:
         rep.fail("the job did not take every fed line within 20 s of the feeder stopping")
 
-    got = Outputs(os.path.join(work, "out"), PARTITIONS)
+    got = Outputs(runner.outdir, PARTITIONS)
     check_clean(got, rep)
     raw = got.out.get("raw", {})
     # (a) every fed line in exactly one raw batch, and nothing else
@@ -335,7 +351,7 @@ def run_files(dsc, runner, rep, rng, drive, settle=0.6, checkpoint=True):
     if len(rep.failures) > before:
         rep.info("grid times without a batch: %s\nruns:\n%s" % (gaps, timeline(runner.runs, runner.had_ckpt)))
     if checkpoint:
-        check_checkpoint_dir(os.path.join(work, "ck"), rep)
+        check_checkpoint_dir(runner.ckdir, rep)
         restarts = check_metrics(runner.runs, runner.had_ckpt, rep)
         rep.info("%d restarts from a checkpoint; %d grid times without a batch" % (restarts, len(gaps)))
     return rep
@@ -354,17 +370,40 @@ def test_files(dsc, seed, kills, downtimes=3, checkpoint=True, rep=None, settle=
     return rep
 
 
+def test_hdfs(dsc, seed, kills, downtimes=2):
+    """§1 on HDFS: the chaos_files scenario with its watched directory, its outputs and its
+    checkpoint directory on hdfs:// paths of a WebHDFS fixture (not Hadoop). The fixture
+    injects a few transient faults meanwhile (5xx answers, dropped DataNode reads), which
+    the client retries; the outputs must still equal the reference exactly."""
+    rep = Report("chaos_hdfs")
+    rng = random.Random(seed)
+    fx = WebHdfs(tempdir("hdfs-fixture"), faults="5xx:0.02,drop-read:0.05", seed=seed)
+    runner = files_job(dsc, "hdfs", hdfs=fx)
+    n = []
+    run_files(dsc, runner, rep, rng, lambda r: n.append(chaos_runs(r, rng, kills, downtimes)), 1.0)
+    fired = fx.faults().get("fired", {})
+    retries = sum(len([l for l in r.stderr().splitlines() if l.startswith("job: hdfs: ")]) for r in runner.runs)
+    rep.info("seed %d: %d kills, %d of the restarts after a downtime; faults injected %s, %d retries "
+             "logged" % (seed, kills, n[0] if n else 0, fired, retries))
+    rep.check(sum(fired.values()) == 0 or retries > 0,
+              "the fixture injected faults (%s) but no run logged a retry" % fired)
+    wal = [f for f in os.listdir(runner.ckdir) if f.startswith("wal-")]
+    rep.check(wal, "no journal file in the HDFS checkpoint directory: %s" % os.listdir(runner.ckdir))
+    fx.stop()
+    return rep
+
+
 def test_restarts(dsc):
     """The restarts the random loop may or may not hit, each once, on its own job:
     a kill before the first checkpoint (the journal alone is re-run), a graceful stop
     followed by a downtime of several batches, and a kill followed by a downtime."""
     rep = Report("restarts")
     rng = random.Random(7)
-    ck_of = lambda r: os.path.join(r.work, "ck")
+    ck_of = lambda r: r.ckdir
 
     def before_first_checkpoint(runner):
         runner.start()
-        ok = wait_until(lambda: len(raw_lines(os.path.join(runner.work, "out"))) >= 1, 10, 0.005)
+        ok = wait_until(lambda: len(raw_lines(runner.outdir)) >= 1, 10, 0.005)
         if checkpoints(ck_of(runner)):
             rep.note("a checkpoint came before the kill; the scenario did not happen")
         runner.kill("the kill before the first checkpoint")
@@ -486,9 +525,12 @@ def test_socket(dsc, seed, kills, downtimes=3):
 def run(dsc, which):
     seed_env = os.environ.get("RECOVERY_SEED")
     seed = int(seed_env) if seed_env else random.SystemRandom().randrange(1 << 32)
-    kills = env_int("RECOVERY_KILLS", 22)
+    # HDFS: fewer kills by default (each batch is some 30 requests to a Python fixture)
+    kills = env_int("RECOVERY_KILLS", 8 if which == "hdfs" else 22)
     print("seed %d (set RECOVERY_SEED=%d to repeat), %d kills" % (seed, seed, kills), flush=True)
-    downtimes = env_int("RECOVERY_DOWNTIMES", 3)
+    downtimes = env_int("RECOVERY_DOWNTIMES", 2 if which == "hdfs" else 3)
     if which == "files":
         return test_files(dsc, seed, kills, downtimes)
+    if which == "hdfs":
+        return test_hdfs(dsc, seed, kills, downtimes)
     return test_socket(dsc, seed, kills, downtimes)

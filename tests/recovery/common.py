@@ -673,6 +673,59 @@ def check_checkpoint_dir(ckdir, rep, final=True):
     return cks
 
 
+# ---------------------------------------------------------------- a WebHDFS fixture
+
+FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "webhdfs.py")
+
+
+class WebHdfs:
+    """tests/fixtures/webhdfs.py over `folder`/root on free loopback ports: a TEST FIXTURE
+    that follows the documented WebHDFS protocol (NameNode + DataNode, 307 redirects,
+    RemoteException bodies, fault injection), NOT Hadoop. Its files are the local files
+    under `root`, which the tests read directly."""
+
+    def __init__(self, folder, faults="", seed=0):
+        import sys
+        self.root = os.path.join(folder, "root")
+        os.makedirs(self.root)
+        port_file = os.path.join(folder, "ports.json")
+        self.log = open(os.path.join(folder, "fixture.log"), "wb")
+        self.p = spawn([sys.executable, FIXTURE, "--root", self.root, "--port-file", port_file,
+                        "--faults", faults, "--seed", str(seed), "--exit-with-parent"],
+                       folder, stdout=self.log, stderr=self.log)
+        if not wait_until(lambda: os.path.exists(port_file) or self.p.poll() is not None, 15):
+            raise Failure("the WebHDFS fixture did not start")
+        if self.p.poll() is not None:
+            raise Failure("the WebHDFS fixture exited (%s)" % self.p.returncode)
+        with open(port_file) as fh:
+            self.nn = json.load(fh)["namenode"]
+
+    def url(self, path="/"):
+        return "hdfs://127.0.0.1:%d%s" % (self.nn, path)
+
+    def control(self, method, target):
+        import urllib.request
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.nn, target), method=method)
+        with urllib.request.urlopen(req, timeout=20) as resp:
+            return resp.read()
+
+    def faults(self, spec=None):
+        """The fixture's faults (and the counts fired); with spec, merges it first."""
+        import urllib.parse
+        if spec is not None:
+            return json.loads(self.control("POST", "/fixture/faults?" + urllib.parse.urlencode({"spec": spec})))
+        return json.loads(self.control("GET", "/fixture/faults"))
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                reap(self.p, timeout=5)
+            except subprocess.TimeoutExpired:
+                sigkill(self.p)
+        self.log.close()
+
+
 # ---------------------------------------------------------------- misc
 
 def env_int(name, default):

@@ -3,7 +3,8 @@
 
     python3 tests/recovery/run.py build/bin/dsc TEST...
 
-TEST is one of: selftest restarts chaos_files chaos_socket bounded damage fulldisk compat (or all).
+TEST is one of: selftest restarts chaos_files chaos_socket chaos_hdfs bounded damage fulldisk compat
+(or all).
 Environment: RECOVERY_SEED=N repeats a chaos run's kill moments (the seed is printed),
 RECOVERY_KILLS=N changes the number of kills (default 22),
 RECOVERY_DOWNTIMES=N how many of the restarts wait a while first (default 3), RECOVERY_KEEP=1 keeps the
@@ -20,7 +21,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import common  # noqa: E402
 
-TESTS = ["selftest", "restarts", "chaos_files", "chaos_socket", "bounded", "damage", "fulldisk", "compat"]
+TESTS = ["selftest", "restarts", "chaos_files", "chaos_socket", "chaos_hdfs", "bounded", "damage", "fulldisk",
+         "compat"]
 
 
 def run_one(dsc, name):
@@ -36,6 +38,9 @@ def run_one(dsc, name):
     if name == "chaos_socket":
         import chaos
         return chaos.run(dsc, "socket")
+    if name == "chaos_hdfs":
+        import chaos
+        return chaos.run(dsc, "hdfs")
     if name in ("bounded", "damage", "fulldisk"):
         import bounded
         return getattr(bounded, "test_" + name)(dsc)

@@ -8,6 +8,12 @@
  * cut off an incomplete last batch and a torn record, and append after
  * them. Rotation after a checkpoint deletes only the files the oldest
  * checkpoint kept covers. Every test works in its own directory under /tmp.
+ *
+ * With CHECK_HDFS_URL=hdfs://HOST:PORT and CHECK_HDFS_ROOT=DIR in the
+ * environment (tests/hdfs/test_hdfs_jobs.py sets them for a WebHDFS test
+ * fixture serving DIR) the same tests run with the journal on HDFS: the
+ * journal opens the hdfs:// URL of its directory, while the tests look at
+ * and damage its files through the fixture's local directory.
  */
 #define _GNU_SOURCE
 #include "rt.h"
@@ -22,11 +28,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[64];
+static char tmpdir[512]; /* the directory, as the tests look at it */
+static char jdir[1024];  /* the directory, as the journal opens it */
 
 static void make_tmpdir(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/check_rt_journal.XXXXXX");
+  const char *url = getenv("CHECK_HDFS_URL"), *root = getenv("CHECK_HDFS_ROOT");
+  bool hdfs = url && *url && root && *root;
+  snprintf(tmpdir, sizeof tmpdir, "%s/check_rt_journal.XXXXXX", hdfs ? root : "/tmp");
   ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+  if (hdfs)
+    snprintf(jdir, sizeof jdir, "%s/%s", url, tmpdir + strlen(root) + 1);
+  else
+    snprintf(jdir, sizeof jdir, "%s", tmpdir);
 }
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
@@ -44,7 +57,7 @@ static ds_job job = {.abi_version = DS_ABI_VERSION, .program = "t.ds", .nodes = 
 static void open_journal(rt_job *rj, int64_t ckpt) {
   *rj = (rt_job){.job = &job};
   char msg[512];
-  int rc = rt_journal_open(rj, tmpdir, ckpt, msg, sizeof msg);
+  int rc = rt_journal_open(rj, jdir, ckpt, msg, sizeof msg);
   ck_assert_msg(rc == 0, "rt_journal_open: %s", msg);
 }
 
@@ -138,7 +151,7 @@ START_TEST(test_torn_record_ends_the_file) {
     write_batch(&rj, i, true, true);
   rt_journal_close(&rj);
   /* Tear the last record: drop its last 3 bytes (a crash mid-write). */
-  char path[200];
+  char path[600];
   snprintf(path, sizeof path, "%s/wal-%019d", tmpdir, 1);
   struct stat sb;
   ck_assert_int_eq(stat(path, &sb), 0);
