@@ -291,6 +291,8 @@ int rt_checkpoint_open(rt_job *rj, rt_resume *p, rt_checkpoint **out, char *msg,
     rt_checkpoint_close(ck);
     return 1;
   }
+  if (rc < 0 && rt_st_unavailable(rc)) /* HDFS did not answer: exit 1, not 2 */
+    rt_fatal("%s", r->msg);
   if (rc < 0)
     return refuse(ck, rc, msg, msgsz,
                   "%s; move the checkpoint directory aside to start from empty state (its outputs "

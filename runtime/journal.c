@@ -287,7 +287,18 @@ static int open_segment(rt_journal *j, int64_t first) {
   return rt_st_sync_dir(j->dir);
 }
 
+static int journal_open(rt_job *rj, const char *dir, int64_t ckpt_index, char *msg, size_t msgsz);
+
 int rt_journal_open(rt_job *rj, const char *dir, int64_t ckpt_index, char *msg, size_t msgsz) {
+  int rc = journal_open(rj, dir, ckpt_index, msg, msgsz);
+  /* An HDFS that still did not answer after the retries: a runtime failure
+   * (exit 1), not a bad checkpoint (exit 2). */
+  if (rc < 0 && rt_st_unavailable(rc))
+    rt_fatal("%s", msg);
+  return rc;
+}
+
+static int journal_open(rt_job *rj, const char *dir, int64_t ckpt_index, char *msg, size_t msgsz) {
   rt_journal *j = calloc(1, sizeof *j);
   if (!j || !(j->dir = strdup(dir))) {
     free(j);

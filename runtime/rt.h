@@ -230,7 +230,9 @@ void rt_line_runs_to_parts(rt_job *rj, rt_stream *out, const char *buf, int64_t 
 /* ---- sources: shared by source_*.c ---- */
 
 /* A node's str_arg as a malloc'd C string with `file://` removed; NULL and
- * *msg set for hdfs:// (not supported yet) or no memory. */
+ * *msg set for hdfs:// (for sources that read local files only: batches) or
+ * no memory. The paths that may be on HDFS come from rt_path_arg
+ * (storage.h, the storage layer of local and hdfs:// files). */
 char *rt_local_path(ds_str arg, const char **msg);
 
 /* ---- shuffle.c: moving keyed data to the partition that owns each key ---- */

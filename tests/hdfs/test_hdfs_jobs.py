@@ -31,8 +31,7 @@ The last line printed is "N passed, M failed".
 import json
 import os
 import shutil
-import signal
-import struct
+import socket
 import subprocess
 import sys
 import tempfile
@@ -517,6 +516,20 @@ def errors_stop_with_the_servers_message():
         FX.faults("clear")
     check(r.rc == 1 and "gave up after 3 attempts" in r.err and len(r.retries()) == 2,
           "retries running out: %r" % r)
+    # No NameNode listening: a runtime failure (exit 1) at start, not a bad setting.
+    dead = socket.socket()
+    dead.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+    port = dead.getsockname()[1]
+    try:
+        r = run(job("e-dead", 'textFile("hdfs://127.0.0.1:%d/x").print()\n' % port), ["--set", "retries=2"])
+        check(r.rc == 1 and "gave up after 2 attempts" in r.err and len(r.retries()) == 1,
+              "no NameNode: %r" % r)
+        r = run(job("e-deadck", 'textFile("%s").print()\n' % FX.url("/er/data.txt")),
+                ["--set", "retries=2", "--checkpoint", "hdfs://127.0.0.1:%d/ck" % port])
+        check(r.rc == 1 and "cannot create checkpoint directory" in r.err and "gave up" in r.err,
+              "no NameNode for the checkpoint: %r" % r)
+    finally:
+        dead.close()
     r = run(job("e-url", 'textFile("hdfs:///er/data.txt").print()\n'))
     check(r.rc == 2 and "names no NameNode" in r.err, "a URL without a NameNode: %r" % r)
     r = run(job("e-batches", 'batches("%s").print()\n' % FX.url("/er/data.txt")))
