@@ -29,8 +29,8 @@
  * data is written and the file closed), so `sync` needs nothing more; a
  * RENAME is atomic at the NameNode, which logs it in its edit log before it
  * answers, so rt_st_sync_dir does nothing. HDFS has no rename over an
- * existing file: rt_st_rename deletes the destination first (not atomic;
- * the callers only replace files they can lose). There is no TRUNCATE in
+ * existing file: rt_st_rename deletes such a destination and renames again
+ * (not atomic; the callers only replace files they can lose). There is no TRUNCATE in
  * the protocol subset used: rt_st_truncate rewrites the kept prefix to a
  * hidden `.NAME.trunc` file, moves the file aside to `.NAME.old`, renames
  * the new one into place and deletes the old one; rt_st_recover_truncate
@@ -90,10 +90,11 @@ void rt_st_free_list(rt_st_entry *v, int64_t n);
  * is fine, a file in the way is -EEXIST (local: -ENOTDIR). */
 int rt_st_mkdirs(const char *path);
 /* Renames a file or directory. Local: rename(2) (replaces a file or an
- * empty directory at `to`). HDFS: RENAME; a file at `to` is deleted first
- * and the rename tried again; a directory at `to` is refused (-EEXIST),
- * since HDFS would move `from` into it. A retried RENAME whose first answer
- * was lost (from gone, to there) counts as done. */
+ * empty directory at `to`). HDFS: RENAME; when HDFS refuses because a file
+ * is at `to`, that file is deleted and the rename tried again. An existing
+ * directory at `to` must be moved away first: HDFS would move `from` into
+ * it (sink_text.c checks). A retried RENAME whose first answer was lost
+ * (from gone, to there) counts as done. */
 int rt_st_rename(const char *from, const char *to);
 /* Removes a file, or a directory with everything below it when recursive
  * (local: a directory of plain files, as the runtime leaves them). 0 also
