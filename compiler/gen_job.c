@@ -310,7 +310,7 @@ static void emit_sink(StageGen *sg, LLVMValueRef v) {
   LLVMValueRef maps = LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildStructGEP2(g->b, set_t, sg->sink, 0, ""), "maps");
   LLVMValueRef nmaps = LLVMBuildLoad2(g->b, g->t_i32, LLVMBuildStructGEP2(g->b, set_t, sg->sink, 1, ""), "nmaps");
   LLVMValueRef q = LLVMBuildURem(g->b, LLVMBuildLShr(g->b, h, i64c(g, 32), ""), LLVMBuildZExt(g->b, nmaps, g->t_i64, ""), "q");
-  LLVMValueRef off = LLVMBuildMul(g->b, q, i64c(g, 56 /* sizeof(ds_map), asserted in map.c */), "");
+  LLVMValueRef off = LLVMBuildMul(g->b, q, i64c(g, 64 /* sizeof(ds_map), asserted in map.c */), "");
   LLVMValueRef map = LLVMBuildGEP2(g->b, g->t_i8, maps, &off, 1, "map");
   LLVMValueRef inserted = gen_entry_alloca(g, g->t_i8, "inserted");
   LLVMValueRef uargs[5] = {map, h, tmp, gen_eq_fn(g, sg->key), inserted};

@@ -22,9 +22,11 @@
 enum { MAP_FIRST_CAP = 16 };
 
 /* Generated code indexes a ds_map_set with this size (compiler/gen_job.c). */
-_Static_assert(sizeof(ds_map) == 56, "gen_job.c assumes sizeof(ds_map) == 56");
+_Static_assert(sizeof(ds_map) == 64, "gen_job.c assumes sizeof(ds_map) == 64");
+_Static_assert(sizeof(ds_part) == 64, "a ds_part is one cache line");
 
 void ds_map_init(ds_map *m, int64_t pair_size) {
+  m->pad_ = 0;
   m->entries = NULL;
   m->used = NULL;
   m->store = NULL;

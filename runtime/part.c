@@ -76,13 +76,19 @@ static void stream_grow(rt_stream *s, int32_t n) {
   int32_t cap = s->cap_parts ? s->cap_parts : 4;
   while (cap < n)
     cap *= 2;
-  ds_part *parts = realloc(s->parts, (size_t)cap * sizeof *parts);
-  if (!parts)
+  /* Cache-line aligned, so that tasks filling neighbouring partitions (one
+   * cache line each) never write the same line. */
+  ds_part *parts = aligned_alloc(64, (size_t)cap * sizeof *parts);
+  ds_map *maps = aligned_alloc(64, (size_t)cap * sizeof *maps);
+  if (!parts || !maps)
     rt_fatal("out of memory (partitions of a stream)");
+  if (s->cap_parts) {
+    memcpy(parts, s->parts, (size_t)s->cap_parts * sizeof *parts);
+    memcpy(maps, s->maps, (size_t)s->cap_parts * sizeof *maps);
+  }
+  free(s->parts);
+  free(s->maps);
   s->parts = parts;
-  ds_map *maps = realloc(s->maps, (size_t)cap * sizeof *maps);
-  if (!maps)
-    rt_fatal("out of memory (partitions of a stream)");
   s->maps = maps;
   memset(s->parts + s->cap_parts, 0, (size_t)(cap - s->cap_parts) * sizeof *parts);
   memset(s->maps + s->cap_parts, 0, (size_t)(cap - s->cap_parts) * sizeof *maps);

@@ -76,7 +76,9 @@ static void remove_dir(const char *path) {
 static void write_part(rt_job *rj, int i, void *arg, ds_ctx *ctx) {
   write_task *t = arg;
   const ds_part *part = &t->in->parts[i];
-  ds_strbuf *buf = &t->st->bufs[i];
+  /* A copy on this task's stack: the buffers of neighbouring partitions
+   * share cache lines, and the length changes with every piece written. */
+  ds_strbuf local = t->st->bufs[i], *buf = &local;
   char path[4300];
   snprintf(path, sizeof path, "%s/part-%05d", t->dir, i);
   rt_st_writer *w;
@@ -97,10 +99,12 @@ static void write_part(rt_job *rj, int i, void *arg, ds_ctx *ctx) {
     goto fail_w;
   if ((r = rt_st_close_write(w, t->durable)) < 0)
     goto fail;
+  t->st->bufs[i] = local;
   return;
 fail_w:
   rt_st_abort_write(w);
 fail:
+  t->st->bufs[i] = local;
   pthread_mutex_lock(&t->lock);
   if (!t->err) {
     t->err_part = i;

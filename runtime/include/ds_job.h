@@ -34,6 +34,7 @@
 typedef struct ds_part {
   char *data;
   int64_t n, cap;
+  char pad_[40]; /* a cache line each: tasks fill neighbouring partitions at the same time */
 } ds_part;
 
 /* Appends one zeroed element slot of `size` bytes (grows the buffer; never
@@ -243,6 +244,7 @@ typedef struct ds_map {
   ds_arena *store;     /* copies of the keys' strings and lists (made on first use);
                         * emptied with the map, so keys stay compact and outlive
                         * the record that brought them */
+  int64_t pad_;        /* a cache line each (64 bytes): tasks fill neighbouring maps */
 } ds_map;
 
 /* The map's store arena (created on first use; out of memory aborts). */
