@@ -99,6 +99,22 @@ static void free_idents(const rt_job *rj, char **ids) {
   free(ids);
 }
 
+static bool is_source_kind(ds_node_kind k) {
+  return k == DS_SOURCE_TEXTFILE || k == DS_SOURCE_BATCHES || k == DS_SOURCE_TEXTFILES ||
+         k == DS_SOURCE_SOCKET;
+}
+
+/* Whether a saved signature is a source's (see signature()). */
+static bool sig_is_source(ds_str sig) {
+  static const char *const ops[] = {"textFile(", "textFiles(", "batches(", "socket("};
+  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+    size_t n = strlen(ops[i]);
+    if ((size_t)sig.len >= n && !memcmp(sig.ptr, ops[i], n))
+      return true;
+  }
+  return false;
+}
+
 /* What must not change for a node's saved state to fit it. */
 static void signature(const rt_job *rj, int node, char *buf, size_t n) {
   const ds_node *nd = &rj->job->nodes[node];
@@ -418,6 +434,30 @@ int rt_checkpoint_apply(rt_job *rj, const rt_exec **execs, rt_checkpoint *ck, ch
       rc = -EBADMSG;
       break;
     }
+  }
+  /* No stateful operator in common at all, while both have some: the
+   * checkpoint of another program (a wrong directory, most likely) is
+   * refused rather than dropped. Sources do not count: two programs may
+   * read the same file. */
+  uint32_t saved = 0, matched = 0, first = 0;
+  int32_t stateful = 0;
+  for (uint32_t k = 0; k < ck->nsections; k++) {
+    if (sig_is_source(ck->secs[k].sig))
+      continue;
+    if (!saved++)
+      first = k;
+    matched += ck->secs[k].used;
+  }
+  for (int32_t i = 0; ids && i < job->nnodes; i++)
+    stateful += ids[i] && execs[i]->load && !is_source_kind(job->nodes[i].kind);
+  if (rc == 0 && saved > 0 && stateful > 0 && matched == 0) {
+    snprintf(msg, msgsz,
+             "checkpoint %s holds the state of another program: none of its %" PRIu32
+             " stateful operators (the first: '%.*s' at %.*s) is in %s; use a new checkpoint "
+             "directory, or the program that wrote it",
+             dir, saved, (int)ck->secs[first].ident.len, ck->secs[first].ident.ptr,
+             (int)ck->secs[first].loc.len, ck->secs[first].loc.ptr, prog);
+    rc = -EINVAL;
   }
   for (uint32_t k = 0; rc == 0 && k < ck->nsections; k++)
     if (!ck->secs[k].used)

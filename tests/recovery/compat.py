@@ -80,6 +80,12 @@ VARIANTS = [
     ("the unnamed window's input renamed (pairs -> kv)",
      V1.replace("pairs", "kv"),
      ["totals"], ["win"], 0, ["kv.reduceByKeyAndWindow"]),
+    # Another program altogether (a wrong checkpoint directory): no stateful operator in
+    # common, so it is refused (exit 2) rather than started empty.
+    ("another program (no stateful operator in common)",
+     V1.split("let totals")[0] + 'pairs.mapValues(v => v * 2).reduceByKeyAndWindow((a, b) => a + b, 2s, 1s)'
+                                 '.saveAsTextFiles("out/other")\n',
+     [], [], 2, ["another program", "totals"]),
 ]
 
 
