@@ -30,6 +30,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,11 +175,46 @@ int rt_checkpoint_prepare(rt_job *rj, char *msg, size_t msgsz) {
   return 0;
 }
 
+/* A written checkpoint being committed in the background. */
+typedef struct commit_job {
+  rt_ckw w;
+  int64_t index, time;
+  char dir[4096];
+  pthread_t thread;
+  int rc;
+} commit_job;
+
+static void *commit_main(void *arg) {
+  commit_job *c = arg;
+  const char *dir = c->dir;
+  if ((c->rc = rt_ckw_commit(&c->w)) < 0) {
+    rt_log("%s: checkpoint of batch %" PRId64 " (time %" PRId64 " ms) failed: %s; the previous checkpoint is kept",
+           dir, c->index, c->time, c->w.msg);
+    return NULL;
+  }
+  int rc = rt_ckpt_prune(dir, RT_CKPT_KEEP); /* the last two kept */
+  if (rc < 0)
+    rt_log("%s: cannot remove old checkpoints: %s", dir, rt_st_why(rc));
+  return NULL;
+}
+
+int rt_checkpoint_wait(rt_job *rj) {
+  commit_job *c = rj->pending_commit;
+  if (!c)
+    return 0;
+  pthread_join(c->thread, NULL);
+  int rc = c->rc;
+  free(c);
+  rj->pending_commit = NULL;
+  return rc;
+}
+
 int rt_checkpoint_write(rt_job *rj, const rt_exec **execs, const rt_resume *p) {
   const char *dir = rj->settings.checkpoint;
   const ds_job *job = rj->job;
   char name[RT_CKPT_NAME_SIZE];
   rt_ckpt_name(name, p->index);
+  rt_checkpoint_wait(rj); /* one commit at a time */
   char **ids = idents(rj, execs);
   if (!ids) {
     rt_log("%s: checkpoint of batch %" PRId64 " (time %" PRId64 " ms) failed: out of memory; the previous checkpoint is kept",
@@ -234,9 +270,6 @@ int rt_checkpoint_write(rt_job *rj, const rt_exec **execs, const rt_resume *p) {
       rt_log("%s: checkpoint of batch %" PRId64 " (time %" PRId64 " ms) failed: %s; the previous checkpoint is kept", dir,
              p->index, p->time, w.msg);
       rt_ckw_abort(&w);
-    } else if ((rc = rt_ckw_commit(&w)) < 0) {
-      rt_log("%s: checkpoint of batch %" PRId64 " (time %" PRId64 " ms) failed: %s; the previous checkpoint is kept", dir,
-             p->index, p->time, w.msg);
     }
   } else {
     rt_log("%s: checkpoint of batch %" PRId64 " (time %" PRId64 " ms) failed: %s; the previous checkpoint is kept", dir,
@@ -246,18 +279,39 @@ int rt_checkpoint_write(rt_job *rj, const rt_exec **execs, const rt_resume *p) {
   if (rc < 0)
     return rc;
 
-  /* The last two kept; the journal they cover goes. */
-  if ((rc = rt_ckpt_prune(dir, RT_CKPT_KEEP)) < 0)
-    rt_log("%s: cannot remove old checkpoints: %s", dir, rt_st_why(rc));
-  int64_t *indexes = NULL, n = 0, oldest = p->index;
-  if (rt_ckpt_list(dir, &indexes, &n) == 0 && n > 0)
-    oldest = indexes[n - 1];
-  free(indexes);
-  if (rj->journal && (rc = rt_journal_rotate(rj, p->index, oldest)) < 0) {
-    rt_log("%s: cannot start a new journal file after the checkpoint of batch %" PRId64 ": %s", dir,
-           p->time, rt_st_why(rc));
+  /* Later batches go to a new journal file now; the files the checkpoints
+   * already committed cover go too (those this one covers, at the next). */
+  if (rj->journal) {
+    int64_t *indexes = NULL, n = 0, oldest = 0;
+    if (rt_ckpt_list(dir, &indexes, &n) == 0 && n > 0)
+      oldest = indexes[n - 1];
+    free(indexes);
+    if ((rc = rt_journal_rotate(rj, p->index, oldest)) < 0) {
+      rt_log("%s: cannot start a new journal file after the checkpoint of batch %" PRId64 ": %s", dir,
+             p->time, rt_st_why(rc));
+      rt_ckw_abort(&w);
+      return rc;
+    }
+  }
+
+  /* The file is written; syncing, renaming and pruning happen on a thread of
+   * their own while the next batches run (rt_checkpoint_wait collects it). */
+  commit_job *c = calloc(1, sizeof *c);
+  if (!c) {
+    rt_ckw_abort(&w);
+    return -ENOMEM;
+  }
+  c->w = w;
+  c->index = p->index;
+  c->time = p->time;
+  snprintf(c->dir, sizeof c->dir, "%s", dir);
+  if (pthread_create(&c->thread, NULL, commit_main, c) != 0) {
+    commit_main(c); /* no thread: commit here */
+    rc = c->rc;
+    free(c);
     return rc;
   }
+  rj->pending_commit = c;
   return 0;
 }
 

@@ -629,6 +629,8 @@ int ds_main(int argc, char **argv, ds_job *job) {
     rt_resume now = {.index = done_index, .time = last_time, .t0 = rj.t0, .input_done = input_done, .stop_time = stop_time};
     last_ckpt_failed = rt_checkpoint_write(&rj, execs, &now) < 0;
   }
+  if (rt_checkpoint_wait(&rj) < 0) /* the last checkpoint's commit */
+    last_ckpt_failed = true;
   if (rj.settings.checkpoint && ran_any && last_ckpt_failed) {
     if (code == 0) {
       /* The stop promised a checkpoint of the last batch and could not
@@ -642,6 +644,7 @@ done_metrics:
   if (metrics)
     fclose(metrics);
 done_execs:
+  rt_checkpoint_wait(&rj);
   rt_checkpoint_close(ck);
   rt_journal_close(&rj);
   while (ninit-- > 0)

@@ -91,6 +91,7 @@ typedef struct rt_job {
   FILE *out;           /* where print writes (stdout) */
   int64_t source_errors; /* records sources dropped this batch (socket lines over maxLineBytes) */
   struct rt_journal *journal; /* journal.c: the batch log in the checkpoint directory, or NULL */
+  struct commit_job *pending_commit; /* checkpoint.c: a checkpoint being committed, or NULL */
 } rt_job;
 
 /* How often node i has a batch, in ms: the batch interval, or the slide of
@@ -804,9 +805,13 @@ typedef struct rt_resume {
  * crash left. 0 or -errno with msg (exit 2). */
 int rt_checkpoint_prepare(rt_job *rj, char *msg, size_t msgsz);
 /* Writes the checkpoint of batch p->index (the sections of every node
- * whose executor has save), keeps the last two, rotates the journal.
- * Failures are logged; the previous checkpoints stay as they were. */
+ * whose executor has save) and rotates the journal, between batches; then
+ * a thread of its own fsyncs, renames and prunes to the last two while the
+ * next batches run. Returns 0 or the error of the writing part; failures
+ * are logged; the previous checkpoints stay as they were. */
 int rt_checkpoint_write(rt_job *rj, const rt_exec **execs, const rt_resume *p);
+/* Waits for the checkpoint being committed, if any: 0 or its error. */
+int rt_checkpoint_wait(rt_job *rj);
 /* A restart in two steps: rt_checkpoint_open reads the newest usable
  * checkpoint and fills *p (before the executors are initialised, so that
  * they see the restored batch grid): 0 opened (*out set), 1 none there
