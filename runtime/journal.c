@@ -142,35 +142,6 @@ static int cmp_segs(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* HDFS: sends the records kept in memory (with `more` after them, if
- * any) in one append. */
-static int send_pending(rt_journal *j, const void *more, size_t nmore) {
-  if (!j->npending && !nmore)
-    return 0;
-  int rc;
-  if (j->npending && nmore) {
-    if (j->npending + nmore > j->cap_pending) {
-      size_t nc = j->cap_pending ? j->cap_pending : 256;
-      while (nc < j->npending + nmore)
-        nc *= 2;
-      unsigned char *np = realloc(j->pending, nc);
-      if (!np)
-        return -ENOMEM;
-      j->pending = np;
-      j->cap_pending = nc;
-    }
-    memcpy(j->pending + j->npending, more, nmore);
-    rc = rt_st_append(j->out, j->pending, j->npending + nmore, true);
-  } else if (j->npending) {
-    rc = rt_st_append(j->out, j->pending, j->npending, true);
-  } else {
-    rc = rt_st_append(j->out, more, nmore, true);
-  }
-  if (rc == 0)
-    j->npending = 0;
-  return rc;
-}
-
 /* HDFS: keeps a record to send with the next one. */
 static int keep_pending(rt_journal *j, const void *rec, size_t n) {
   if (j->npending + n > j->cap_pending) {
@@ -186,6 +157,23 @@ static int keep_pending(rt_journal *j, const void *rec, size_t n) {
   memcpy(j->pending + j->npending, rec, n);
   j->npending += n;
   return 0;
+}
+
+/* HDFS: sends the records kept in memory (with `more` after them, if
+ * any) in one append. */
+static int send_pending(rt_journal *j, const void *more, size_t nmore) {
+  int rc;
+  if (j->npending && nmore) {
+    if ((rc = keep_pending(j, more, nmore)) < 0)
+      return rc;
+    nmore = 0;
+  }
+  if (j->npending) {
+    if ((rc = rt_st_append(j->out, j->pending, j->npending, true)) == 0)
+      j->npending = 0;
+    return rc;
+  }
+  return nmore ? rt_st_append(j->out, more, nmore, true) : 0;
 }
 
 static jbatch *batch_of(rt_journal *j, int64_t index) {

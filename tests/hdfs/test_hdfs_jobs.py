@@ -41,8 +41,9 @@ import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURE = os.path.join(HERE, "..", "fixtures", "webhdfs.py")
 sys.dont_write_bytecode = True
+sys.path.insert(0, HERE)
+from webhdfs_proc import Check, Fixture, check  # noqa: E402
 sys.path.insert(0, os.path.join(HERE, "..", "recovery"))
 from common import verify_checkpoint  # noqa: E402  (CRC-32C and trailer of a checkpoint)
 
@@ -55,75 +56,6 @@ def test(fn):
     """Register a test (run in definition order)."""
     TESTS.append(fn)
     return fn
-
-
-class Check(Exception):
-    """A failed expectation."""
-
-
-def check(cond, message):
-    """Raise Check(message) unless cond holds."""
-    if not cond:
-        raise Check(message)
-
-
-class Fixture:
-    """A webhdfs.py process over its own temporary root."""
-
-    def __init__(self, name, *extra):
-        self.dir = os.path.join(BASE, name)
-        self.root = os.path.join(self.dir, "root")
-        os.makedirs(self.root)
-        port_file = os.path.join(self.dir, "ports.json")
-        self.proc = subprocess.Popen(
-            [sys.executable, FIXTURE, "--root", self.root, "--port-file", port_file,
-             "--exit-with-parent", *extra],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while not os.path.exists(port_file):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("fixture %s did not start" % name)
-            time.sleep(0.02)
-        with open(port_file) as f:
-            self.nn = json.load(f)["namenode"]
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-    def url(self, path="/", scheme="hdfs"):
-        return "%s://127.0.0.1:%d%s" % (scheme, self.nn, path)
-
-    def control(self, method, target):
-        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.nn, target), method=method)
-        with urllib.request.urlopen(req, timeout=20) as resp:
-            return resp.read()
-
-    def faults(self, spec=None):
-        if spec is not None:
-            return json.loads(self.control("POST", "/fixture/faults?" + urllib.parse.urlencode({"spec": spec})))
-        return json.loads(self.control("GET", "/fixture/faults"))
-
-    def log(self):
-        return [json.loads(l) for l in self.control("GET", "/fixture/log").decode().splitlines()]
-
-    def clear_log(self):
-        self.control("DELETE", "/fixture/log")
-
-    def local(self, path):
-        return os.path.join(self.root, path.lstrip("/"))
-
-    def write(self, path, data):
-        p = self.local(path)
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "wb") as f:
-            f.write(data)
 
 
 FX = None  # the shared fixture
@@ -535,7 +467,7 @@ def errors_stop_with_the_servers_message():
     r = run(job("e-batches", 'batches("%s").print()\n' % FX.url("/er/data.txt")))
     check(r.rc == 2 and "local" in r.err, "batches() on HDFS: %r" % r)
     # Permission denied (the fixture refuses user mallory).
-    deny = Fixture("deny", "--deny-user", "mallory")
+    deny = Fixture(BASE, "deny", "--deny-user", "mallory")
     try:
         deny.write("/d/data.txt", b"x\n")
         exe = job("e-deny", 'textFile("%s").print()\n' % deny.url("/d/data.txt"))
@@ -706,7 +638,7 @@ def main():
     BASE = tempfile.mkdtemp(prefix="dshdfsjobs-")
     passed = failed = 0
     try:
-        FX = Fixture("shared")
+        FX = Fixture(BASE, "shared")
         for fn in TESTS:
             if filters and not any(f in fn.__name__ for f in filters):
                 continue
