@@ -219,10 +219,17 @@ static void slide_part(rt_job *rj, int q, void *arg, ds_ctx *ctx) {
   /* The previous window ended at P: T - s, or earlier when the job was down
    * in between (a restart skips the grid times of the downtime).
    * Leaving: in the previous window (P - w, P], not in this one.
-   * Entering: in this window (T - w, T], not in the previous one. */
-  int64_t P = st->ws.last_slide != INT64_MIN && st->ws.last_slide < T ? st->ws.last_slide : T - s;
+   * Entering: in this window (T - w, T], not in the previous one.
+   * Before the first slide computed there is no previous window (nothing
+   * to subtract: the previous value is empty) and all of (T - w, T]
+   * enters. Taking P = T - s there would be right only if the slide at
+   * T - s had run: a restart from the journal alone that re-ran no slide,
+   * then skipped the first slide time(s) of the grid, left the batches in
+   * (T - w, T - s] out of this window, and subtracted them when they left. */
+  bool first = st->ws.last_slide == INT64_MIN;
+  int64_t P = !first && st->ws.last_slide < T ? st->ws.last_slide : T - s;
   int64_t leave_hi = P < T - w ? P : T - w;
-  int64_t enter_lo = P > T - w ? P : T - w;
+  int64_t enter_lo = !first && P > T - w ? P : T - w;
   ds_map *leaving = &st->leaving[q];
   reduce_panes(ctx, n, st, q, P - w, leave_hi, leaving);
   reduce_panes(ctx, n, st, q, enter_lo, T, entering);

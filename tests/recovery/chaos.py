@@ -426,9 +426,38 @@ def test_restarts(dsc):
         time.sleep(0.7)
         runner.start()
 
+    def journal_only_then_downtime(runner):
+        # Killed after batch 1 (at T0 + 200 ms), before batch 2 ran: the restart re-runs
+        # batch 1 from the journal alone, before any slide of `counts` (slide 400 ms at
+        # T0 + 400k); it starts after T0 + 400 ms, so that first slide time passes without
+        # a batch, and its first slide, at T0 + 800 ms, still covers batch 1 (window 800 ms).
+        first = runner.start()
+        metrics = os.path.join(runner.work, "logs", first.tag + ".metrics")
+        ok = wait_until(lambda: len(read_metrics(metrics)) >= 1, 10, 0.002)
+        runner.kill("the kill after batch 1")
+        rep.check(ok, "no batch within 10 s of the start")
+        m = read_metrics(metrics)
+        t1 = m[0].get("batch") if m else None
+        if len(m) != 1 or not raw_lines(runner.outdir).get(t1):
+            rep.note("batch 1 was empty or batch 2 ran before the kill; the scenario did not happen")
+        if t1 is not None:
+            delay = (t1 + 2 * BATCH_MS - 60) / 1000.0 - time.time()  # just before T0 + 600 ms
+            if delay > 0:
+                time.sleep(delay)
+        second = runner.start()
+        metrics = os.path.join(runner.work, "logs", second.tag + ".metrics")
+        wait_until(lambda: len(read_metrics(metrics)) >= 2, 10, 0.01)
+        m = read_metrics(metrics)
+        live = [x.get("batch") for x in m[1:2]]
+        if t1 is None or not live or not t1 + BATCH_MS < live[0] <= t1 + 3 * BATCH_MS:
+            rep.note("the first live batch after the restart is %s, not in (T0 + 400, T0 + 800] ms; "
+                     "the scenario did not happen" % live)
+
     for name, drive in (("kill before the first checkpoint", before_first_checkpoint),
                         ("SIGTERM, 1 s down, restart", stop_then_downtime),
-                        ("SIGKILL after a checkpoint, 0.7 s down, restart", kill_then_downtime)):
+                        ("SIGKILL after a checkpoint, 0.7 s down, restart", kill_then_downtime),
+                        ("SIGKILL after batch 1, restart from the journal after the first slide time",
+                         journal_only_then_downtime)):
         rep.info("%s:" % name)
         sub = Report(name)
         run_files(dsc, files_job(dsc, "restarts"), sub, rng, drive, settle=1.0)
