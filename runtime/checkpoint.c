@@ -47,14 +47,6 @@ static bool str_is(ds_str s, const char *c) {
   return (size_t)s.len == n && !memcmp(s.ptr, c, n);
 }
 
-/* mkdir -p: the checkpoint directory is created as needed (§12). */
-static int make_dirs(const char *path) {
-  size_t n = strlen(path);
-  if (n == 0 || n >= 4096)
-    return -ENAMETOOLONG;
-  return rt_st_mkdirs(path);
-}
-
 /* The identities of the nodes that save, made unique: a later node whose
  * identity repeats an earlier one's gets "#2", "#3", ... appended. */
 static char **idents(const rt_job *rj, const rt_exec **execs) {
@@ -98,11 +90,6 @@ static void free_idents(const rt_job *rj, char **ids) {
   for (int32_t i = 0; i < rj->job->nnodes; i++)
     free(ids[i]);
   free(ids);
-}
-
-static bool is_source_kind(ds_node_kind k) {
-  return k == DS_SOURCE_TEXTFILE || k == DS_SOURCE_BATCHES || k == DS_SOURCE_TEXTFILES ||
-         k == DS_SOURCE_SOCKET;
 }
 
 /* Whether a saved signature is a source's (see signature()). */
@@ -155,7 +142,7 @@ int rt_checkpoint_prepare(rt_job *rj, char *msg, size_t msgsz) {
   const char *dir = rj->settings.checkpoint;
   if (rt_st_is_remote(dir))
     rt_st_configure(rj->settings.hdfs_user, rj->settings.retries);
-  int rc = make_dirs(dir);
+  int rc = rt_st_mkdirs(dir); /* created as needed (§12) */
   /* An HDFS that does not answer is a runtime failure (exit 1); a refusal
    * (permission denied, a file in the way) a bad setting (exit 2). */
   if (rc < 0 && rt_st_unavailable(rc))
@@ -503,7 +490,7 @@ int rt_checkpoint_apply(rt_job *rj, const rt_exec **execs, rt_checkpoint *ck, ch
     matched += ck->secs[k].used;
   }
   for (int32_t i = 0; ids && i < job->nnodes; i++)
-    stateful += ids[i] && execs[i]->load && !is_source_kind(job->nodes[i].kind);
+    stateful += ids[i] && execs[i]->load && !rt_is_source(job->nodes[i].kind);
   if (rc == 0 && saved > 0 && stateful > 0 && matched == 0) {
     snprintf(msg, msgsz,
              "checkpoint %s holds the state of another program: none of its %" PRIu32

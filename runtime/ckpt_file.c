@@ -96,9 +96,6 @@ static void crc_init(void) {
       crc_table[k][b] = (crc_table[k - 1][b] >> 8) ^ crc_table[0][crc_table[k - 1][b] & 0xff];
 }
 
-static inline uint32_t load32le(const unsigned char *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 #if defined(__x86_64__)
 /* The SSE 4.2 crc32 instruction computes CRC-32C itself, 8 bytes a step. */
@@ -136,7 +133,7 @@ uint32_t rt_crc32c_portable(uint32_t crc, const void *data, size_t n) {
   const unsigned char *p = data;
   crc = ~crc;
   for (; n >= 8; p += 8, n -= 8) {
-    uint32_t lo = load32le(p) ^ crc, hi = load32le(p + 4);
+    uint32_t lo = rt_le_get32(p) ^ crc, hi = rt_le_get32(p + 4);
     crc = crc_table[7][lo & 0xff] ^ crc_table[6][(lo >> 8) & 0xff] ^
           crc_table[5][(lo >> 16) & 0xff] ^ crc_table[4][lo >> 24] ^ crc_table[3][hi & 0xff] ^
           crc_table[2][(hi >> 8) & 0xff] ^ crc_table[1][(hi >> 16) & 0xff] ^
@@ -147,23 +144,10 @@ uint32_t rt_crc32c_portable(uint32_t crc, const void *data, size_t n) {
   return ~crc;
 }
 
-/* ---- little-endian encoding ---- */
+/* ---- the magic (integers are little-endian: rt_le_* in rt.h) ---- */
 
 static const unsigned char ckpt_magic[8] = {0x89, 'D', 'S', 'C', 'K', 'P', 'T', '\n'};
 
-static void put32(unsigned char *p, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t load64le(const unsigned char *p) {
-  return (uint64_t)load32le(p) | (uint64_t)load32le(p + 4) << 32;
-}
 
 /* ---- the writer ---- */
 
@@ -187,28 +171,12 @@ __attribute__((format(printf, 3, 4))) static int ckw_fail(rt_ckw *w, int err, co
   return err;
 }
 
-/* Writes all n bytes to fd, or returns -errno. */
-static int write_all(int fd, const unsigned char *p, size_t n) {
-  while (n > 0) {
-    ssize_t k = write(fd, p, n);
-    if (k < 0) {
-      if (errno == EINTR)
-        continue;
-      return -errno;
-    }
-    if (k == 0)
-      return -EIO; /* a regular file never accepts nothing; do not spin */
-    p += k;
-    n -= (size_t)k;
-  }
-  return 0;
-}
 
 /* Every byte of the file but the CRC itself goes through here, so the CRC is
  * computed over large blocks (not per value written). */
 static int ckw_write(rt_ckw *w, const unsigned char *p, size_t n) {
   w->crc = rt_crc32c(w->crc, p, n);
-  int rc = write_all(w->fd, p, n);
+  int rc = rt_write_all(w->fd, p, n);
   if (rc < 0)
     return ckw_fail(w, rc, "cannot write checkpoint %s/%s: %s", w->dir, w->tmp, strerror(-rc));
   return 0;
@@ -420,15 +388,15 @@ int rt_ckw_commit(rt_ckw *w) {
     goto fail;
   }
   unsigned char t[RT_CKPT_TRAILER];
-  put64(t, w->len);
-  put32(t + 8, 0);
-  put32(t + 12, RT_CKPT_VERSION);
+  rt_le_put64(t, w->len);
+  rt_le_put32(t + 8, 0);
+  rt_le_put32(t + 12, RT_CKPT_VERSION);
   memcpy(t + 16, ckpt_magic, sizeof ckpt_magic);
   if ((rc = ckw_put(w, t, 24)) < 0 || (rc = rt_ckw_flush(w)) < 0)
     goto fail;
   /* The CRC itself is written without being checksummed. */
-  put32(t + 24, w->crc);
-  if ((rc = write_all(w->fd, t + 24, 4)) < 0) {
+  rt_le_put32(t + 24, w->crc);
+  if ((rc = rt_write_all(w->fd, t + 24, 4)) < 0) {
     rc = ckw_fail(w, rc, "cannot write checkpoint %s/%s: %s", w->dir, w->tmp, strerror(-rc));
     goto fail;
   }
@@ -559,7 +527,7 @@ int rt_ckr_open(rt_ckr *r, const char *path) {
                   "checkpoint %s is damaged: no trailer (truncated, or not a checkpoint)", path);
     goto fail_data;
   }
-  uint32_t stored = load32le(d + size - 4), crc = rt_crc32c(0, d, size - 4);
+  uint32_t stored = rt_le_get32(d + size - 4), crc = rt_crc32c(0, d, size - 4);
   if (crc != stored) {
     rc = ckr_fail(r, -EBADMSG,
                   "checkpoint %s is damaged: checksum mismatch (stored %08" PRIx32
@@ -567,7 +535,7 @@ int rt_ckr_open(rt_ckr *r, const char *path) {
                   path, stored, crc);
     goto fail_data;
   }
-  uint32_t version = load32le(d + size - 16);
+  uint32_t version = rt_le_get32(d + size - 16);
   if (version != RT_CKPT_VERSION) {
     rc = ckr_fail(r, -ENOTSUP,
                   "checkpoint %s has format version %" PRIu32 "; this runtime reads version %d",
@@ -576,8 +544,8 @@ int rt_ckr_open(rt_ckr *r, const char *path) {
   }
   /* A sound checksum over an inconsistent trailer: a writer's bug, not a
    * disk's, but refused all the same. */
-  if (size < RT_CKPT_TRAILER || load64le(d + size - RT_CKPT_TRAILER) != size - RT_CKPT_TRAILER ||
-      load32le(d + size - RT_CKPT_TRAILER + 8) != 0) {
+  if (size < RT_CKPT_TRAILER || rt_le_get64(d + size - RT_CKPT_TRAILER) != size - RT_CKPT_TRAILER ||
+      rt_le_get32(d + size - RT_CKPT_TRAILER + 8) != 0) {
     rc = ckr_fail(r, -EBADMSG, "checkpoint %s is damaged: inconsistent trailer", path);
     goto fail_data;
   }
@@ -633,7 +601,7 @@ int rt_ckr_u32(rt_ckr *r, uint32_t *out) {
   const unsigned char *p = ckr_take(r, 4);
   if (!p)
     return r->err;
-  *out = load32le(p);
+  *out = rt_le_get32(p);
   return 0;
 }
 
@@ -641,7 +609,7 @@ int rt_ckr_u64(rt_ckr *r, uint64_t *out) {
   const unsigned char *p = ckr_take(r, 8);
   if (!p)
     return r->err;
-  *out = load64le(p);
+  *out = rt_le_get64(p);
   return 0;
 }
 

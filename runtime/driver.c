@@ -226,11 +226,6 @@ static int parse_args(int argc, char **argv, ds_job *job, rt_settings *s, option
 
 /* ---- pieces of the run ---- */
 
-static bool is_source(ds_node_kind k) {
-  return k == DS_SOURCE_SOCKET || k == DS_SOURCE_TEXTFILES || k == DS_SOURCE_TEXTFILE ||
-         k == DS_SOURCE_BATCHES;
-}
-
 static bool is_bounded_source(ds_node_kind k) {
   return k == DS_SOURCE_TEXTFILE || k == DS_SOURCE_BATCHES;
 }
@@ -382,7 +377,7 @@ int ds_main(int argc, char **argv, ds_job *job) {
   /* Clock and boundedness. */
   bool bounded = true;
   for (int32_t i = 0; i < job->nnodes; i++)
-    if (is_source(job->nodes[i].kind) && !is_bounded_source(job->nodes[i].kind))
+    if (rt_is_source(job->nodes[i].kind) && !is_bounded_source(job->nodes[i].kind))
       bounded = false;
   int64_t batch_ms = rj.settings.batch_ms;
   if (bounded) {
@@ -522,7 +517,7 @@ int ds_main(int argc, char **argv, ds_job *job) {
       /* Recorded even when --batches decides, so that a checkpoint knows. */
       bool all = true;
       for (int32_t i = 0; i < job->nnodes && all; i++)
-        if (is_source(job->nodes[i].kind))
+        if (rt_is_source(job->nodes[i].kind))
           all = execs[i]->exhausted && execs[i]->exhausted(&rj, i);
       if (all) {
         input_done = true;
@@ -554,7 +549,7 @@ int ds_main(int argc, char **argv, ds_job *job) {
     for (int32_t i = 0; i < job->nnodes; i++) {
       const ds_node *n = &job->nodes[i];
       bool active;
-      if (is_source(n->kind)) {
+      if (rt_is_source(n->kind)) {
         active = true;
       } else if (execs[i]->active) {
         active = execs[i]->active(&rj, i, &b);
@@ -567,7 +562,7 @@ int ds_main(int argc, char **argv, ds_job *job) {
       if (!active)
         continue;
       execs[i]->run(&rj, i, &b);
-      if (is_source(n->kind))
+      if (rt_is_source(n->kind))
         records_in += rt_stream_count(&rj.streams[i]);
     }
     fflush(rj.out);

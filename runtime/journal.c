@@ -104,21 +104,6 @@ struct rt_journal {
   size_t cap_rec;
 };
 
-static void put32(unsigned char *p, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    p[i] = (unsigned char)(v >> (8 * i));
-}
-static void put64(unsigned char *p, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    p[i] = (unsigned char)(v >> (8 * i));
-}
-static uint32_t get32(const unsigned char *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t get64(const unsigned char *p) {
-  return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 static void segment_name(char *buf, size_t n, int64_t first) {
   snprintf(buf, n, SEGMENT_PREFIX "%019" PRId64, first);
 }
@@ -186,7 +171,7 @@ static int take_record(rt_journal *j, const unsigned char *p, size_t len) {
   if (len < FIXED)
     return -EBADMSG;
   int type = p[0];
-  int64_t index = (int64_t)get64(p + 1), time = (int64_t)get64(p + 9);
+  int64_t index = (int64_t)rt_le_get64(p + 1), time = (int64_t)rt_le_get64(p + 9);
   if (index <= j->ckpt)
     return 0; /* covered by the checkpoint */
   if (type == REC_BEGIN) {
@@ -202,7 +187,7 @@ static int take_record(rt_journal *j, const unsigned char *p, size_t len) {
       j->batches = nb;
       j->cap_batches = nc;
     }
-    j->batches[j->nbatches++] = (jbatch){.index = index, .time = time, .expected = get32(p + FIXED)};
+    j->batches[j->nbatches++] = (jbatch){.index = index, .time = time, .expected = rt_le_get32(p + FIXED)};
     return 0;
   }
   jbatch *b = batch_of(j, index);
@@ -214,7 +199,7 @@ static int take_record(rt_journal *j, const unsigned char *p, size_t len) {
   }
   if (type != REC_SOURCE || len < FIXED + 4)
     return -EBADMSG;
-  uint32_t ilen = get32(p + FIXED);
+  uint32_t ilen = rt_le_get32(p + FIXED);
   if (ilen > len - FIXED - 4)
     return -EBADMSG;
   if (j->nsrcs == j->cap_srcs) {
@@ -242,16 +227,16 @@ static int walk(rt_journal *j, seg *s, bool apply) {
     s->keep = 0;
   while (s->len - off >= HEADER) {
     const unsigned char *h = s->data + off;
-    uint32_t len = get32(h + 4);
-    if (get32(h) != MAGIC || len > s->len - off - HEADER || len < FIXED ||
-        rt_crc32c(0, h + HEADER, len) != get32(h + 8))
+    uint32_t len = rt_le_get32(h + 4);
+    if (rt_le_get32(h) != MAGIC || len > s->len - off - HEADER || len < FIXED ||
+        rt_crc32c(0, h + HEADER, len) != rt_le_get32(h + 8))
       break; /* a torn or damaged tail: the file ends here */
     const unsigned char *p = h + HEADER;
     if (apply) {
       int rc = take_record(j, p, len);
       if (rc < 0)
         return rc;
-    } else if ((int64_t)get64(p + 1) <= j->replay_last) {
+    } else if ((int64_t)rt_le_get64(p + 1) <= j->replay_last) {
       s->keep = off + HEADER + len;
     } else {
       break;
@@ -407,16 +392,16 @@ static int append(rt_journal *j, int type, const rt_batch *b, const void *extra,
   }
   unsigned char *p = j->rec + HEADER;
   p[0] = (unsigned char)type;
-  put64(p + 1, (uint64_t)b->index);
-  put64(p + 9, (uint64_t)b->time);
+  rt_le_put64(p + 1, (uint64_t)b->index);
+  rt_le_put64(p + 9, (uint64_t)b->time);
   if (nextra)
     memcpy(p + FIXED, extra, nextra);
   if (len)
     memcpy(p + FIXED + nextra, data, len);
-  put32(j->rec, MAGIC);
-  put32(j->rec + 4, (uint32_t)plen);
-  put32(j->rec + 8, rt_crc32c(0, p, plen));
-  put32(j->rec + 12, 0);
+  rt_le_put32(j->rec, MAGIC);
+  rt_le_put32(j->rec + 4, (uint32_t)plen);
+  rt_le_put32(j->rec + 8, rt_crc32c(0, p, plen));
+  rt_le_put32(j->rec + 12, 0);
   size_t n = HEADER + plen;
   if (!j->remote)
     return rt_st_append(j->out, j->rec, n, sync); /* write(2), fdatasync when sync */
@@ -433,7 +418,7 @@ static int append(rt_journal *j, int type, const rt_batch *b, const void *extra,
 
 int rt_journal_begin(rt_job *rj, const rt_batch *b, uint32_t nsources) {
   unsigned char n[4];
-  put32(n, nsources);
+  rt_le_put32(n, nsources);
   return append(rj->journal, REC_BEGIN, b, n, 4, NULL, 0, false);
 }
 
@@ -456,7 +441,7 @@ int rt_journal_put(rt_job *rj, int node, const rt_batch *b, const void *data, si
   unsigned char *extra = malloc(4 + ilen);
   if (!extra)
     return -ENOMEM;
-  put32(extra, (uint32_t)ilen);
+  rt_le_put32(extra, (uint32_t)ilen);
   memcpy(extra + 4, id, ilen);
   int rc = append(rj->journal, REC_SOURCE, b, extra, 4 + ilen, data, len, true);
   free(extra);

@@ -179,6 +179,12 @@ extern const rt_exec rt_exec_update_state_by_key, rt_exec_map_with_state, rt_exe
 extern const rt_exec rt_exec_group_by_key, rt_exec_join, rt_exec_distinct, rt_exec_repartition,
     rt_exec_sort_by, rt_exec_top;
 
+/* Whether nodes of kind k are sources (they fill their stream from outside). */
+static inline bool rt_is_source(ds_node_kind k) {
+  return k == DS_SOURCE_SOCKET || k == DS_SOURCE_TEXTFILES || k == DS_SOURCE_TEXTFILE ||
+         k == DS_SOURCE_BATCHES;
+}
+
 /* Indexed by ds_node_kind (exec.c). */
 const rt_exec *rt_exec_for(ds_node_kind k);
 
@@ -643,6 +649,22 @@ typedef struct rt_ckw {
 /* Creates (or truncates) dir/.NAME.tmp; name must not start with '.' nor
  * contain '/'. On failure nothing is left open or created. */
 int rt_ckw_open(rt_ckw *w, const char *dir, const char *name);
+/* Little-endian integers, whatever the machine: checkpoints and the journal. */
+static inline void rt_le_put32(unsigned char *p, uint32_t v) {
+  for (int i = 0; i < 4; i++)
+    p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline void rt_le_put64(unsigned char *p, uint64_t v) {
+  for (int i = 0; i < 8; i++)
+    p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline uint32_t rt_le_get32(const unsigned char *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t rt_le_get64(const unsigned char *p) {
+  return (uint64_t)rt_le_get32(p) | (uint64_t)rt_le_get32(p + 4) << 32;
+}
+
 /* The typed writes are inline: a value that fits in the buffer is copied
  * there (saving a million keys is a million small writes); the rest goes
  * through rt_ckw_put_slow, which flushes. Integers are little-endian. */
@@ -658,14 +680,12 @@ static inline int rt_ckw_bytes(rt_ckw *w, const void *data, size_t n) {
 }
 static inline int rt_ckw_u64(rt_ckw *w, uint64_t v) {
   unsigned char b[8];
-  for (int i = 0; i < 8; i++)
-    b[i] = (unsigned char)(v >> (8 * i));
+  rt_le_put64(b, v);
   return rt_ckw_bytes(w, b, 8);
 }
 static inline int rt_ckw_u32(rt_ckw *w, uint32_t v) {
   unsigned char b[4];
-  for (int i = 0; i < 4; i++)
-    b[i] = (unsigned char)(v >> (8 * i));
+  rt_le_put32(b, v);
   return rt_ckw_bytes(w, b, 4);
 }
 static inline int rt_ckw_u8(rt_ckw *w, uint8_t v) { return rt_ckw_bytes(w, &v, 1); }

@@ -743,7 +743,7 @@ int rt_st_create(const char *path, rt_st_writer **out) {
   return 0;
 }
 
-static int write_all(int fd, const void *data, size_t n) {
+int rt_write_all(int fd, const void *data, size_t n) {
   const char *p = data;
   while (n > 0) {
     ssize_t k = write(fd, p, n);
@@ -765,7 +765,7 @@ int rt_st_write(rt_st_writer *w, const void *data, size_t n) {
   if (n == 0)
     return 0;
   if (w->fd >= 0)
-    return write_all(w->fd, data, n);
+    return rt_write_all(w->fd, data, n);
   int code = hdfs_write(w->hw, data, n);
   return code ? hfail(w->p, code) : 0;
 }
@@ -868,7 +868,7 @@ fail:
 int rt_st_append(rt_st_appender *a, const void *data, size_t n, bool sync) {
   clear_why();
   if (a->fd >= 0) {
-    int rc = write_all(a->fd, data, n);
+    int rc = rt_write_all(a->fd, data, n);
     if (rc == 0 && sync && fdatasync(a->fd) < 0)
       rc = -errno;
     return rc;

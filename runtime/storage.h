@@ -89,6 +89,9 @@ void rt_st_free_list(rt_st_entry *v, int64_t n);
 /* mkdir -p (the directory and its missing parents); an existing directory
  * is fine, a file in the way is -EEXIST (local: -ENOTDIR). */
 int rt_st_mkdirs(const char *path);
+/* Writes all n bytes to a local file descriptor (again after EINTR and
+ * short writes): 0 or -errno (-EIO if the file accepts nothing). */
+int rt_write_all(int fd, const void *data, size_t n);
 /* Renames a file or directory. Local: rename(2) (replaces a file or an
  * empty directory at `to`). HDFS: RENAME; when HDFS refuses because a file
  * is at `to`, that file is deleted and the rename tried again. An existing
