@@ -27,15 +27,14 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 import urllib.parse
 import urllib.request
 import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
-sys.path.insert(0, HERE)
-from webhdfs_proc import Check, Fixture, check  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
+from webhdfs_proc import Check, Fixture, check, run_tests  # noqa: E402
 HOST = "127.0.0.1"
 TOOL = None
 BASE = None
@@ -504,21 +503,7 @@ def main():
     passed = failed = 0
     try:
         FX = Fixture(BASE, "main")
-        for fn in TESTS:
-            if filters and not any(f in fn.__name__ for f in filters):
-                continue
-            t0 = time.monotonic()
-            try:
-                FX.faults("clear")
-                fn()
-                passed += 1
-                print("ok   %-40s %.2fs" % (fn.__name__, time.monotonic() - t0), flush=True)
-            except Check as exc:
-                failed += 1
-                print("FAIL %s: %s" % (fn.__name__, exc), flush=True)
-            except Exception:
-                failed += 1
-                print("FAIL %s: %s" % (fn.__name__, traceback.format_exc()), flush=True)
+        passed, failed = run_tests(TESTS, filters, before_each=lambda: FX.faults("clear"))
     finally:
         if FX is not None:
             FX.stop()

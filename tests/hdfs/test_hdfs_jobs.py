@@ -36,14 +36,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
-sys.path.insert(0, HERE)
-from webhdfs_proc import Check, Fixture, check  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
+from webhdfs_proc import Check, Fixture, check, run_tests  # noqa: E402
 sys.path.insert(0, os.path.join(HERE, "..", "recovery"))
 from common import verify_checkpoint  # noqa: E402  (CRC-32C and trailer of a checkpoint)
 
@@ -639,21 +638,7 @@ def main():
     passed = failed = 0
     try:
         FX = Fixture(BASE, "shared")
-        for fn in TESTS:
-            if filters and not any(f in fn.__name__ for f in filters):
-                continue
-            t0 = time.monotonic()
-            try:
-                fn()
-                passed += 1
-                print("ok   %s (%.1f s)" % (fn.__name__, time.monotonic() - t0), flush=True)
-            except Check as e:
-                failed += 1
-                print("FAIL %s: %s" % (fn.__name__, e), flush=True)
-            except Exception:
-                failed += 1
-                print("FAIL %s:" % fn.__name__, flush=True)
-                traceback.print_exc()
+        passed, failed = run_tests(TESTS, filters)
     finally:
         if FX:
             FX.stop()
