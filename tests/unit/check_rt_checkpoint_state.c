@@ -231,27 +231,9 @@ static char *show(const ds_type *t, const void *v) {
 
 /* ---- the temporary directory ---- */
 
-static char tmpdir[64];
+#include "tmpdir.h"
 
-static void make_tmpdir(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/check_rt_ckst.XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  (void)st, (void)flag, (void)ftw;
-  return remove(path);
-}
-
-static void remove_tmpdir(void) {
-  ck_assert_int_eq(nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
-
-static char *path_of(const char *name) {
-  static char buf[256];
-  snprintf(buf, sizeof buf, "%s/%s", tmpdir, name);
-  return buf;
-}
+static void make_tmpdir(void) { make_tmpdir_named("check_rt_ckst"); }
 
 /* The payload of checkpoint `name` (malloc'd, *n bytes). */
 static unsigned char *payload_of(const char *name, size_t *n) {
