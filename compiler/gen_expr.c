@@ -318,7 +318,8 @@ void gen_loop_end(Gen *g, GenLoop *l) {
 
 void gen_loop_close(Gen *g, GenLoop *l) {
   LLVMValueRef inc = LLVMBuildAdd(g->b, l->i, i64c(g, 1), "");
-  LLVMAddIncoming(l->i, &inc, &l->next, 1);
+  LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b); /* `next`, or a block after it */
+  LLVMAddIncoming(l->i, &inc, &latch, 1);
   LLVMBuildBr(g->b, l->head);
   LLVMPositionBuilderAtEnd(g->b, l->done);
 }

@@ -270,8 +270,22 @@ typedef struct StageGen {
   Type *key, *val;
   bool input_compact;    /* combine: the input's strings already live in a store (a keyed
                           * operator's output), so new keys need not be copied */
-  LLVMValueRef mark;     /* combine with per-record release: the record's arena mark */
+  LLVMValueRef mark;     /* combine with release: the arena mark records are released to */
+  LLVMTypeRef item_t;    /* combine: a pending pair, {i64 hash, ds_map *map, pair} */
+  LLVMValueRef pending;  /* combine: COMBINE_PENDING items */
+  LLVMValueRef npending; /* combine: i64, how many are pending */
+  LLVMValueRef nrecords; /* combine: i64, records read since the last flush */
+  LLVMValueRef flush;    /* combine: combine_flush */
 } StageGen;
+
+/* A combine stage does not upsert a pair as it is emitted: the pair waits,
+ * with its hash, while the cache lines of its slot are prefetched, and the
+ * upserts run together when COMBINE_PENDING pairs wait or COMBINE_RECORDS
+ * records were read (so the map's misses overlap instead of stalling each
+ * record). Pairs are upserted in the order they were emitted. Records'
+ * allocations are released after each flush, so at most COMBINE_RECORDS
+ * records' memory is held. */
+enum { COMBINE_PENDING = 64, COMBINE_RECORDS = 16 };
 
 /* The block that drops the current record: counts it against its site
  * and goes on with `next`. */
@@ -291,27 +305,53 @@ static LLVMBasicBlockRef drop_block(Gen *g, LLVMBasicBlockRef next) {
   return drop;
 }
 
-static void emit_sink(StageGen *sg, LLVMValueRef v) {
+/* rt_partition_of(h, n) as (h >> 32) % n, without the division when n is a
+ * power of two (1 on one thread): the mask gives the same partition. */
+static LLVMValueRef gen_partition_of(Gen *g, LLVMValueRef h, LLVMValueRef n) {
+  LLVMValueRef hi = LLVMBuildLShr(g->b, h, i64c(g, 32), "");
+  LLVMValueRef nm1 = LLVMBuildSub(g->b, n, i64c(g, 1), "");
+  LLVMValueRef pow2 = LLVMBuildICmp(g->b, LLVMIntEQ, LLVMBuildAnd(g->b, n, nm1, ""), i64c(g, 0), "");
+  LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
+  LLVMBasicBlockRef bdiv = gen_block(g, "part_div"), bdone = gen_block(g, "part_done");
+  LLVMValueRef masked = LLVMBuildAnd(g->b, hi, nm1, "");
+  LLVMBuildCondBr(g->b, pow2, bdone, bdiv);
+  LLVMPositionBuilderAtEnd(g->b, bdiv);
+  LLVMValueRef rem = LLVMBuildURem(g->b, hi, n, "");
+  LLVMBuildBr(g->b, bdone);
+  LLVMPositionBuilderAtEnd(g->b, bdone);
+  LLVMValueRef q = LLVMBuildPhi(g->b, g->t_i64, "q");
+  LLVMValueRef vals[2] = {masked, rem};
+  LLVMBasicBlockRef blocks[2] = {from, bdiv};
+  LLVMAddIncoming(q, vals, blocks, 2);
+  return q;
+}
+
+/* The fields of ds_map (ds_job.h) that the combine sink reads. */
+static LLVMTypeRef map_type(Gen *g) {
+  LLVMTypeRef f[8] = {g->t_ptr, g->t_ptr, g->t_i64, g->t_i64, g->t_i64, g->t_i64, g->t_ptr, g->t_i64};
+  return LLVMStructTypeInContext(g->ctx, f, 8, 0);
+}
+enum { MAP_ENTRIES, MAP_USED, MAP_CAP, MAP_LEN, MAP_PAIR_SIZE, MAP_ENTRY_SIZE };
+
+static LLVMValueRef map_field(Gen *g, LLVMValueRef map, int field, LLVMTypeRef ty) {
+  return LLVMBuildLoad2(g->b, ty, LLVMBuildStructGEP2(g->b, map_type(g), map, (unsigned)field, ""), "");
+}
+
+/* llvm.prefetch of the cache line at p, for writing. */
+static void prefetch(Gen *g, LLVMValueRef p) {
+  LLVMValueRef fn = LLVMGetNamedFunction(g->mod, "llvm.prefetch.p0");
+  if (!fn)
+    fn = LLVMGetIntrinsicDeclaration(g->mod, LLVMLookupIntrinsicID("llvm.prefetch", 13), &g->t_ptr, 1);
+  LLVMValueRef args[4] = {p, i32c(g, 1), i32c(g, 3), i32c(g, 1)};
+  LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, 4, "");
+}
+
+/* Upserts one pending pair (at `tmp`, hash h) into its map: a new key is
+ * stored (its strings copied into the map's store when they could be
+ * released), an old one combined with the reduce function. */
+static void emit_upsert(StageGen *sg, LLVMValueRef map, LLVMValueRef h, LLVMValueRef tmp, LLVMValueRef mark) {
   Gen *g = sg->g;
   LLVMTypeRef ty = gen_type(g, sg->out_elem);
-  if (!sg->combine) {
-    LLVMValueRef args[2] = {sg->sink, i64c(g, (int64_t)LLVMABISizeOfType(g->td, ty))};
-    LLVMValueRef slot = gen_call(g, "ds_part_push", g->t_ptr, args, 2);
-    LLVMBuildStore(g->b, v, slot);
-    return;
-  }
-  LLVMValueRef tmp = gen_entry_alloca(g, ty, "pair");
-  LLVMBuildStore(g->b, v, tmp);
-  LLVMValueRef hargs[1] = {tmp};
-  LLVMValueRef hfn = gen_hash_fn(g, sg->key);
-  LLVMValueRef h = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(hfn), hfn, hargs, 1, "h");
-  /* The map of the destination partition: maps[(h >> 32) % n] (rt_partition_of). */
-  LLVMTypeRef set_t = LLVMStructTypeInContext(g->ctx, (LLVMTypeRef[]){g->t_ptr, g->t_i32}, 2, 0);
-  LLVMValueRef maps = LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildStructGEP2(g->b, set_t, sg->sink, 0, ""), "maps");
-  LLVMValueRef nmaps = LLVMBuildLoad2(g->b, g->t_i32, LLVMBuildStructGEP2(g->b, set_t, sg->sink, 1, ""), "nmaps");
-  LLVMValueRef q = LLVMBuildURem(g->b, LLVMBuildLShr(g->b, h, i64c(g, 32), ""), LLVMBuildZExt(g->b, nmaps, g->t_i64, ""), "q");
-  LLVMValueRef off = LLVMBuildMul(g->b, q, i64c(g, 64 /* sizeof(ds_map), asserted in map.c */), "");
-  LLVMValueRef map = LLVMBuildGEP2(g->b, g->t_i8, maps, &off, 1, "map");
   LLVMValueRef inserted = gen_entry_alloca(g, g->t_i8, "inserted");
   LLVMValueRef uargs[5] = {map, h, tmp, gen_eq_fn(g, sg->key), inserted};
   LLVMValueRef slot = gen_call(g, "ds_map_upsert", g->t_ptr, uargs, 5);
@@ -319,17 +359,18 @@ static void emit_sink(StageGen *sg, LLVMValueRef v) {
   LLVMBasicBlockRef bnew = gen_block(g, "new"), bold = gen_block(g, "combine"), done = gen_block(g, "combined");
   LLVMBuildCondBr(g->b, ins, bnew, bold);
   LLVMPositionBuilderAtEnd(g->b, bnew);
-  LLVMBuildStore(g->b, v, slot);
-  if (gen_has_pointers(sg->key) && (!sg->input_compact || sg->mark)) {
+  LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, ty, tmp, ""), slot);
+  if (gen_has_pointers(sg->key) && (!sg->input_compact || mark)) {
     /* A new key's strings move into the map's store: compact (later hits
-     * compare against them), and they outlive the record (whose
+     * compare against them), and they outlive the records (whose
      * allocations a stage may release). When the input's strings already
-     * sit in a store, a key is copied only if the record allocated memory
-     * that its release would take back; otherwise the key keeps pointing
-     * where the input's does, and equal keys compare by address. */
+     * sit in a store, a key is copied only if the records since the last
+     * release allocated memory that it would take back; otherwise the key
+     * keeps pointing where the input's does, and equal keys compare by
+     * address. */
     LLVMBasicBlockRef bcopy = gen_block(g, "copy_key"), bcopied = gen_block(g, "key_kept");
     if (sg->input_compact) {
-      LLVMValueRef margs[2] = {g->cur->ctx, sg->mark};
+      LLVMValueRef margs[2] = {g->cur->ctx, mark};
       LLVMValueRef grew = gen_call(g, "dsg_arena_grew", g->t_i1, margs, 2);
       LLVMBuildCondBr(g->b, grew, bcopy, bcopied);
     } else {
@@ -353,6 +394,81 @@ static void emit_sink(StageGen *sg, LLVMValueRef v) {
   gen_check_err(g);
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+/* void flush(ds_ctx *ctx, item *pending, i64 n, ds_arena_mark *mark): the
+ * upserts of the pending pairs, in the order they were emitted. */
+static LLVMValueRef gen_combine_flush(StageGen *sg) {
+  Gen *g = sg->g;
+  GenNested s;
+  LLVMTypeRef params[4] = {g->t_ptr, g->t_ptr, g->t_i64, g->t_ptr};
+  LLVMValueRef fn = gen_nested_begin(g, &s, "combine_flush", g->t_void, params, 4);
+  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                          LLVMCreateEnumAttribute(g->ctx, LLVMGetEnumAttributeKindForName("noinline", 8), 0));
+  GenLoop l;
+  gen_loop_begin(g, &l, NULL, LLVMGetParam(fn, 2), NULL);
+  g->cur->fail = drop_block(g, l.next);
+  LLVMValueRef item = LLVMBuildGEP2(g->b, sg->item_t, LLVMGetParam(fn, 1), &l.i, 1, "item");
+  LLVMValueRef h = LLVMBuildLoad2(g->b, g->t_i64, LLVMBuildStructGEP2(g->b, sg->item_t, item, 0, ""), "h");
+  LLVMValueRef map = LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildStructGEP2(g->b, sg->item_t, item, 1, ""), "map");
+  LLVMValueRef tmp = LLVMBuildStructGEP2(g->b, sg->item_t, item, 2, "pair");
+  emit_upsert(sg, map, h, tmp, LLVMGetParam(fn, 3));
+  gen_loop_end(g, &l);
+  LLVMBuildRetVoid(g->b);
+  gen_nested_end(g, &s);
+  return fn;
+}
+
+/* Hands the pending pairs to combine_flush and empties the buffer. */
+static void emit_flush(StageGen *sg) {
+  Gen *g = sg->g;
+  LLVMValueRef args[4] = {g->cur->ctx, sg->pending, LLVMBuildLoad2(g->b, g->t_i64, sg->npending, ""),
+                          sg->mark ? sg->mark : LLVMConstNull(g->t_ptr)};
+  LLVMBuildCall2(g->b, LLVMGlobalGetValueType(sg->flush), sg->flush, args, 4, "");
+  LLVMBuildStore(g->b, i64c(g, 0), sg->npending);
+}
+
+static void emit_sink(StageGen *sg, LLVMValueRef v) {
+  Gen *g = sg->g;
+  if (!sg->combine) {
+    LLVMTypeRef ty = gen_type(g, sg->out_elem);
+    LLVMValueRef args[2] = {sg->sink, i64c(g, (int64_t)LLVMABISizeOfType(g->td, ty))};
+    LLVMValueRef slot = gen_call(g, "ds_part_push", g->t_ptr, args, 2);
+    LLVMBuildStore(g->b, v, slot);
+    return;
+  }
+  /* The pair waits in the pending buffer with its hash and map while the
+   * cache lines of its slot are fetched; combine_flush upserts it later. */
+  LLVMValueRef k = LLVMBuildLoad2(g->b, g->t_i64, sg->npending, "k");
+  LLVMValueRef item = LLVMBuildGEP2(g->b, sg->item_t, sg->pending, &k, 1, "item");
+  LLVMValueRef tmp = LLVMBuildStructGEP2(g->b, sg->item_t, item, 2, "pair");
+  LLVMBuildStore(g->b, v, tmp);
+  LLVMValueRef hfn = gen_hash_fn(g, sg->key);
+  LLVMValueRef h = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(hfn), hfn, &tmp, 1, "h");
+  /* The map of the destination partition: maps[(h >> 32) % n] (rt_partition_of). */
+  LLVMTypeRef set_t = LLVMStructTypeInContext(g->ctx, (LLVMTypeRef[]){g->t_ptr, g->t_i32}, 2, 0);
+  LLVMValueRef maps = LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildStructGEP2(g->b, set_t, sg->sink, 0, ""), "maps");
+  LLVMValueRef nmaps = LLVMBuildLoad2(g->b, g->t_i32, LLVMBuildStructGEP2(g->b, set_t, sg->sink, 1, ""), "nmaps");
+  LLVMValueRef q = gen_partition_of(g, h, LLVMBuildZExt(g->b, nmaps, g->t_i64, ""));
+  LLVMValueRef off = LLVMBuildMul(g->b, q, i64c(g, 64 /* sizeof(ds_map), asserted in map.c */), "");
+  LLVMValueRef map = LLVMBuildGEP2(g->b, g->t_i8, maps, &off, 1, "map");
+  LLVMBuildStore(g->b, h, LLVMBuildStructGEP2(g->b, sg->item_t, item, 0, ""));
+  LLVMBuildStore(g->b, map, LLVMBuildStructGEP2(g->b, sg->item_t, item, 1, ""));
+  /* The slot the probe starts at (ds_map_upsert): its used flag and entry. */
+  LLVMValueRef cap = map_field(g, map, MAP_CAP, g->t_i64);
+  LLVMValueRef at = LLVMBuildAnd(g->b, h, LLVMBuildSub(g->b, cap, i64c(g, 1), ""), "");
+  LLVMValueRef used = map_field(g, map, MAP_USED, g->t_ptr);
+  prefetch(g, LLVMBuildGEP2(g->b, g->t_i8, used, &at, 1, ""));
+  LLVMValueRef eoff = LLVMBuildMul(g->b, at, map_field(g, map, MAP_ENTRY_SIZE, g->t_i64), "");
+  prefetch(g, LLVMBuildGEP2(g->b, g->t_i8, map_field(g, map, MAP_ENTRIES, g->t_ptr), &eoff, 1, ""));
+  LLVMValueRef k1 = LLVMBuildAdd(g->b, k, i64c(g, 1), "");
+  LLVMBuildStore(g->b, k1, sg->npending);
+  LLVMBasicBlockRef bfull = gen_block(g, "pending_full"), bon = gen_block(g, "pending_kept");
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, k1, i64c(g, COMBINE_PENDING), ""), bfull, bon);
+  LLVMPositionBuilderAtEnd(g->b, bfull);
+  emit_flush(sg);
+  LLVMBuildBr(g->b, bon);
+  LLVMPositionBuilderAtEnd(g->b, bon);
 }
 
 static void emit_chain(StageGen *sg, int k, LLVMValueRef v, Type *vt);
@@ -502,25 +618,49 @@ static LLVMValueRef gen_stage_fn(StageGen *sg, Type *in_elem) {
   LLVMValueRef data = LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildStructGEP2(g->b, part_t, in, 0, ""), "data");
   LLVMValueRef n = LLVMBuildLoad2(g->b, g->t_i64, LLVMBuildStructGEP2(g->b, part_t, in, 1, ""), "n");
   /* In a combine stage whose values hold no strings nothing a record
-   * allocates outlives it (keys are copied into the map's store): release it
-   * after each record, so memory does not grow with the batch. */
+   * allocates outlives its upsert (keys are copied into the map's store):
+   * release it after each flush, so memory does not grow with the batch. */
   bool release = sg->combine && !gen_has_pointers(sg->val);
   LLVMValueRef mark = release ? gen_entry_alloca(g, LLVMArrayType2(g->t_i64, 3), "mark") : NULL;
+  LLVMValueRef margs[2] = {g->cur->ctx, mark};
   sg->mark = mark;
+  if (release)
+    gen_call(g, "dsg_arena_mark", g->t_void, margs, 2);
+  if (sg->combine) {
+    LLVMTypeRef f[3] = {g->t_i64, g->t_ptr, gen_type(g, sg->out_elem)};
+    sg->item_t = LLVMStructTypeInContext(g->ctx, f, 3, 0);
+    sg->pending = gen_entry_alloca(g, LLVMArrayType2(sg->item_t, COMBINE_PENDING), "pending");
+    sg->npending = gen_entry_alloca(g, g->t_i64, "npending");
+    sg->nrecords = gen_entry_alloca(g, g->t_i64, "nrecords");
+    LLVMBuildStore(g->b, i64c(g, 0), sg->npending);
+    LLVMBuildStore(g->b, i64c(g, 0), sg->nrecords);
+    sg->flush = gen_combine_flush(sg);
+  }
   GenLoop l;
   gen_loop_begin(g, &l, data, n, in_elem);
-  if (release) {
-    LLVMValueRef margs[2] = {g->cur->ctx, mark};
-    gen_call(g, "dsg_arena_mark", g->t_void, margs, 2);
-  }
   g->cur->fail = drop_block(g, l.next);
   emit_chain(sg, 0, l.elem, in_elem);
   gen_loop_next(g, &l);
-  if (release) {
-    LLVMValueRef margs[2] = {g->cur->ctx, mark};
-    gen_call(g, "dsg_arena_release", g->t_void, margs, 2);
+  if (sg->combine) {
+    /* Every COMBINE_RECORDS records: flush, then release what they allocated. */
+    LLVMValueRef r = LLVMBuildAdd(g->b, LLVMBuildLoad2(g->b, g->t_i64, sg->nrecords, ""), i64c(g, 1), "");
+    LLVMBasicBlockRef bflush = gen_block(g, "flush"), bon = gen_block(g, "read_on");
+    LLVMBuildStore(g->b, r, sg->nrecords);
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, r, i64c(g, COMBINE_RECORDS), ""), bflush, bon);
+    LLVMPositionBuilderAtEnd(g->b, bflush);
+    emit_flush(sg);
+    LLVMBuildStore(g->b, i64c(g, 0), sg->nrecords);
+    if (release)
+      gen_call(g, "dsg_arena_release", g->t_void, margs, 2);
+    LLVMBuildBr(g->b, bon);
+    LLVMPositionBuilderAtEnd(g->b, bon);
   }
   gen_loop_close(g, &l);
+  if (sg->combine) {
+    emit_flush(sg);
+    if (release)
+      gen_call(g, "dsg_arena_release", g->t_void, margs, 2);
+  }
   LLVMBuildRetVoid(g->b);
   gen_nested_end(g, &s);
   return fn;

@@ -246,7 +246,8 @@ char *rt_local_path(ds_str arg, const char **msg);
 
 /* The partition of a key hash among n: stable across runs and machines. */
 static inline int32_t rt_partition_of(uint64_t hash, int32_t n) {
-  return (int32_t)((hash >> 32) % (uint64_t)n);
+  uint64_t hi = hash >> 32;
+  return (int32_t)((n & (n - 1)) == 0 ? hi & (uint64_t)(n - 1) : hi % (uint64_t)n);
 }
 
 /* Merges the pairs for output partition q (of nout) of a DS_STAGE_COMBINE
