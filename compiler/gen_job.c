@@ -377,7 +377,11 @@ static void emit_upsert(StageGen *sg, LLVMValueRef map, LLVMValueRef h, LLVMValu
       LLVMBuildBr(g->b, bcopy);
     }
     LLVMPositionBuilderAtEnd(g->b, bcopy);
-    LLVMValueRef store = gen_call(g, "ds_map_store", g->t_ptr, &map, 1);
+    /* Strings in a key of several fields repeat (a url in every window's
+     * key): the store keeps one copy of each (intern.c). */
+    TypeKind kk = type_repr(sg->key)->kind;
+    const char *get_store = kk == TY_TUPLE || kk == TY_RECORD ? "ds_map_store_interned" : "ds_map_store";
+    LLVMValueRef store = gen_call(g, get_store, g->t_ptr, &map, 1);
     LLVMValueRef cargs[3] = {slot, slot, store};
     LLVMValueRef cf = gen_copy_fn(g, sg->key);
     LLVMBuildCall2(g->b, LLVMGlobalGetValueType(cf), cf, cargs, 3, "");

@@ -45,6 +45,7 @@ void ds_arena_init(ds_arena *a, ds_alloc_fn alloc, void *ud) {
   a->used = 0;
   a->reserved = 0;
   a->next_size = DS_ARENA_FIRST;
+  a->intern = NULL;
 }
 
 static void use_chunk(ds_arena *a, ds_arena_chunk *c) {
@@ -116,6 +117,8 @@ void ds_arena_reset(ds_arena *a) {
   a->used = 0;
   if (a->first)
     use_chunk(a, a->first);
+  if (a->intern)
+    ds_intern_clear(a);
 }
 
 void ds_arena_release(ds_arena *a, ds_arena_mark m) {
@@ -123,9 +126,13 @@ void ds_arena_release(ds_arena *a, ds_arena_mark m) {
   a->ptr = m.ptr;
   a->end = m.cur ? (char *)m.cur + m.cur->size : NULL;
   a->used = m.used;
+  if (a->intern)
+    ds_intern_clear(a);
 }
 
 void ds_arena_destroy(ds_arena *a) {
+  if (a->intern)
+    ds_intern_free(a);
   ds_arena_chunk *c = a->first;
   while (c) {
     ds_arena_chunk *next = c->next;

@@ -133,6 +133,8 @@ static void *store_alloc(ds_arena *a, int64_t n) {
 void *dsg_copy_bytes(ds_arena *a, const char *p, int64_t n) {
   if (n == 0)
     return (void *)p;
+  if (a->intern)
+    return ds_intern_bytes(a, p, n);
   void *q = store_alloc(a, n);
   memcpy(q, p, (size_t)n);
   return q;

@@ -65,6 +65,13 @@ __attribute__((noinline, cold)) static ds_arena *map_new_store(ds_map *m) {
 
 ds_arena *ds_map_store(ds_map *m) { return m->store ? m->store : map_new_store(m); }
 
+ds_arena *ds_map_store_interned(ds_map *m) {
+  ds_arena *a = ds_map_store(m);
+  if (!a->intern)
+    ds_arena_intern(a);
+  return a;
+}
+
 /* Doubles the table (or makes the first one) and moves every entry to its
  * slot in the new one; keys are distinct, so no comparisons are needed. */
 __attribute__((noinline, cold)) static void map_grow(ds_map *m) {

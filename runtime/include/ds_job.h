@@ -249,6 +249,9 @@ typedef struct ds_map {
 
 /* The map's store arena (created on first use; out of memory aborts). */
 ds_arena *ds_map_store(ds_map *m);
+/* The same store, sharing the copies of equal strings (keys made of several
+ * fields, whose strings repeat: intern.c). */
+ds_arena *ds_map_store_interned(ds_map *m);
 
 /* The sink of a DS_STAGE_COMBINE: one map per destination partition; a pair
  * goes to maps[rt_partition_of(hash, n)], so the shuffle after it only

@@ -78,6 +78,7 @@ typedef struct ds_arena {
   size_t used;           /* bytes handed out since the last reset */
   size_t reserved;       /* bytes held in chunks (headers included) */
   size_t next_size;      /* size of the next chunk to ask for */
+  struct ds_intern *intern; /* NULL, or the cache that shares equal strings copied in (intern.c) */
 } ds_arena;
 
 /* A point in an arena to come back to: everything allocated after the mark
@@ -109,6 +110,16 @@ void ds_arena_destroy(ds_arena *a);
 size_t ds_arena_bytes(const ds_arena *a);
 /* Bytes the arena holds from its allocator (chunk headers and free space included). */
 size_t ds_arena_reserved(const ds_arena *a);
+
+/* intern.c: an arena whose copies of equal strings are shared (a keyed
+ * table's key store). ds_arena_intern turns it on; dsg_copy_bytes then calls
+ * ds_intern_bytes, which returns an earlier copy of the same bytes or makes
+ * one. Reset, release and destroy empty the cache. */
+typedef struct ds_intern ds_intern;
+void ds_arena_intern(ds_arena *a);
+void *ds_intern_bytes(ds_arena *a, const char *p, int64_t n);
+void ds_intern_clear(ds_arena *a);
+void ds_intern_free(ds_arena *a);
 
 /* ------------------------------------------------------------------------ */
 /* Hashing (runtime/hash.c): stable across machines, runs and versions.      */

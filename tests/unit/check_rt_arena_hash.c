@@ -1,13 +1,15 @@
 /*
- * check_rt_arena_hash.c — the batch arena (runtime/arena.c) and the stable
- * hash (runtime/hash.c).
+ * check_rt_arena_hash.c — the batch arena (runtime/arena.c, with the string
+ * cache of intern.c) and the stable hash (runtime/hash.c).
  *
  * Arena: alignment, accounting, reuse without calling the allocator after
  * the first batch (counted through the allocation hook), release of chunks
  * a batch no longer reaches, huge requests, and injected failures that must
  * give NULL and leak nothing. Hash: known answers pinned forever (they were
  * cross-checked against an independent Python model of the algorithm), and
- * basic distribution checks.
+ * basic distribution checks. Intern (runtime/intern.c): a key store's
+ * equal strings share one copy, the cache empties with the arena, and it
+ * degrades to plain copies without memory.
  */
 #include "ds_rt.h"
 
@@ -192,6 +194,93 @@ START_TEST(arena_destroy_and_reinit) {
 }
 END_TEST
 
+/* ---- intern (runtime/intern.c): a key store's shared string copies ---- */
+
+START_TEST(intern_shares_equal_strings) {
+  ds_arena a;
+  ds_arena_init(&a, NULL, NULL);
+  ds_arena_intern(&a);
+  char x[] = "/section/topic/item-1.html", y[] = "/section/topic/item-1.html", z[] = "/section/topic/item-2.html";
+  int64_t n = (int64_t)strlen(x);
+  char *p = ds_intern_bytes(&a, x, n);
+  ck_assert_ptr_ne(p, x);
+  ck_assert_mem_eq(p, x, (size_t)n);
+  ck_assert_ptr_eq(ds_intern_bytes(&a, y, n), p);
+  char *q = ds_intern_bytes(&a, z, n);
+  ck_assert_ptr_ne(q, p);
+  ck_assert_mem_eq(q, z, (size_t)n);
+  ck_assert_ptr_ne(ds_intern_bytes(&a, x, n - 1), p); /* a prefix is another string */
+  ds_arena_destroy(&a);
+  ck_assert_ptr_null(a.intern);
+}
+END_TEST
+
+/* After a reset (or a release) the cache must not hand out the old copies:
+ * their memory is reused by the next allocations. */
+START_TEST(intern_emptied_with_the_arena) {
+  ds_arena a;
+  ds_arena_init(&a, NULL, NULL);
+  ds_arena_intern(&a);
+  const char *s = "a key that repeats";
+  int64_t n = (int64_t)strlen(s);
+  ds_intern_bytes(&a, s, n);
+  ds_arena_reset(&a);
+  ck_assert_uint_eq(ds_arena_bytes(&a), 0);
+  char *p = ds_intern_bytes(&a, s, n);
+  ck_assert_uint_gt(ds_arena_bytes(&a), 0); /* copied anew */
+  ds_arena_mark m = ds_arena_get_mark(&a);
+  char *q = ds_intern_bytes(&a, "another one", 11);
+  ds_arena_release(&a, m);
+  size_t before = ds_arena_bytes(&a);
+  char *r = ds_intern_bytes(&a, "another one", 11);
+  ck_assert_uint_gt(ds_arena_bytes(&a), before);
+  ck_assert_ptr_eq(r, q); /* the same memory, copied again */
+  ck_assert_mem_eq(p, s, (size_t)n);
+  ds_arena_destroy(&a);
+}
+END_TEST
+
+/* Many strings: every result holds its bytes, most repeats are shared, the
+ * cache grows, and everything is given back on destroy. */
+START_TEST(intern_many_strings) {
+  Counter c = {0};
+  ds_arena a;
+  ds_arena_init(&a, counting_alloc, &c);
+  ds_arena_intern(&a);
+  enum { N = 20000 };
+  static char *last[N];
+  char buf[64];
+  int shared = 0;
+  for (int round = 0; round < 4; round++) {
+    shared = 0;
+    for (int i = 0; i < N; i++) {
+      int n = snprintf(buf, sizeof buf, "/section-%d/topic/item-%d.html", i % 7, i);
+      char *p = ds_intern_bytes(&a, buf, n);
+      ck_assert_mem_eq(p, buf, (size_t)n);
+      shared += p == last[i];
+      last[i] = p;
+    }
+  }
+  /* The cache grew to at least 3 N slots by the last round (direct-mapped, so
+   * a string whose slot a later one took is copied again). */
+  ck_assert_int_gt(shared, N / 2);
+  ds_arena_destroy(&a);
+  ck_assert_uint_eq(c.outstanding, 0);
+}
+END_TEST
+
+/* Without memory for the cache the arena still copies. */
+START_TEST(intern_without_memory_copies) {
+  Counter c = {.fail_at = 1};
+  ds_arena a;
+  ds_arena_init(&a, counting_alloc, &c);
+  ds_arena_intern(&a);
+  ck_assert_ptr_null(a.intern);
+  c.fail_at = 0;
+  ds_arena_destroy(&a);
+}
+END_TEST
+
 /* ---- hash ---- */
 
 static const struct {
@@ -314,6 +403,12 @@ static Suite *arena_hash_suite(void) {
   tcase_add_test(ta, arena_failure_injection);
   tcase_add_test(ta, arena_destroy_and_reinit);
   suite_add_tcase(s, ta);
+  TCase *ti = tcase_create("intern");
+  tcase_add_test(ti, intern_shares_equal_strings);
+  tcase_add_test(ti, intern_emptied_with_the_arena);
+  tcase_add_test(ti, intern_many_strings);
+  tcase_add_test(ti, intern_without_memory_copies);
+  suite_add_tcase(s, ti);
   TCase *th = tcase_create("hash");
   tcase_add_test(th, hash_known_answers);
   tcase_add_test(th, hash_properties);
