@@ -374,12 +374,50 @@ static bool fast_clf(Parse *p) {
   return parse_zone(p);
 }
 
+/* The common log format's stamp at its usual fixed width, "dd/Mon/yyyy:
+ * HH:MM:SS +hhmm" (26 bytes), read at fixed offsets without the Parse
+ * cursor. It accepts a subset of what fast_clf accepts, with the same
+ * fields; anything else (other widths, full month names, bad bytes or
+ * values) returns false and goes to fast_clf. */
+static inline bool fixed_clf(Parse *p) {
+  static const unsigned char digit_at[16] = {0, 1, 7, 8, 9, 10, 12, 13, 15, 16, 18, 19, 22, 23, 24, 25};
+  const char *s = p->s;
+  if (p->len != 26)
+    return false;
+  unsigned bad = 0;
+  for (int i = 0; i < 16; i++)
+    bad |= (unsigned char)(s[digit_at[i]] - '0') > 9;
+  if (bad || s[2] != '/' || s[6] != '/' || s[11] != ':' || s[14] != ':' || s[17] != ':' || s[20] != ' ' ||
+      (s[21] != '+' && s[21] != '-'))
+    return false;
+  uint32_t key = PACK3((unsigned char)lower(s[3]), (unsigned char)lower(s[4]), (unsigned char)lower(s[5]));
+  int m = 0;
+  while (m < 12 && month_abbr[m] != key)
+    m++;
+#define D2(i) ((s[i] - '0') * 10 + (s[(i) + 1] - '0'))
+  int day = D2(0), hour = D2(12), min = D2(15), sec = D2(18), zh = D2(22), zm = D2(24);
+  if (m == 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 59 || zh > 23 || zm > 59)
+    return false;
+  p->day = day;
+  p->have_day = true;
+  p->mon = m + 1;
+  p->have_mon = true;
+  p->year = D2(7) * 100 + D2(9);
+  p->hour = hour;
+  p->min = min;
+  p->sec = sec;
+  p->offset_min = (s[21] == '-' ? -1 : 1) * (zh * 60 + zm);
+#undef D2
+  p->pos = 26;
+  return true;
+}
+
 /* Parses s with fmt into p: a fast path for a known format, else parse_fmt. */
 static inline bool parse_any(Parse *p, const char *f, int64_t flen) {
   static const char clf[] = "%d/%b/%Y:%H:%M:%S %z";
   static const char iso[] = "%Y-%m-%d %H:%M:%S"; /* and 'T' for the ' ' */
   if (flen == (int64_t)sizeof clf - 1 && memcmp(f, clf, sizeof clf - 1) == 0)
-    return fast_clf(p);
+    return fixed_clf(p) || fast_clf(p);
   if (flen == (int64_t)sizeof iso - 1 && memcmp(f, iso, 8) == 0 && (f[8] == ' ' || f[8] == 'T') &&
       memcmp(f + 9, iso + 9, sizeof iso - 10) == 0) {
     if (!fast_ymd(p))

@@ -330,14 +330,15 @@ static void same_both_ways(const char *b, int n, const char *fast, const char *g
   *ok += r1;
 }
 
-/* The fast paths for the common log format and the two ISO-like formats
- * against the general interpreter, on random near-valid and invalid stamps. */
+/* The fast paths for the common log format (the fixed-width one included)
+ * and the two ISO-like formats against the general interpreter, on random
+ * near-valid and invalid stamps. */
 START_TEST(fast_path_vs_general) {
   static const char *clf = "%d/%b/%Y:%H:%M:%S %z";
   static const char *clf_general[] = {"%d/%h/%Y:%T %z", "%d/%b/%Y:%H:%M:%S%n%z",
                                       "%d/%B/%Y:%H:%M:%S%t%z"};
   static const char *iso_sp = "%Y-%m-%d %H:%M:%S", *iso_t = "%Y-%m-%dT%H:%M:%S";
-  int ok_clf = 0, ok_iso = 0;
+  int ok_clf = 0, ok_iso = 0, ok_fixed = 0; /* ok_fixed: 26-byte CLF stamps (fixed_clf) */
   char b[128];
   for (int iter = 0; iter < 300000; iter++) {
     int n = 0;
@@ -357,7 +358,9 @@ START_TEST(fast_path_vs_general) {
     if (rndn(30) == 0)
       n += put_str(b + n, rndn(2) ? " " : "0");
     n = mutate(b, n);
+    int before = ok_clf;
     same_both_ways(b, n, clf, clf_general[iter % 3], &ok_clf);
+    ok_fixed += n == 26 && ok_clf > before;
 
     n = 0;
     n += put_year(b + n);
@@ -379,7 +382,8 @@ START_TEST(fast_path_vs_general) {
     same_both_ways(b, n, iso_t, "%FT%T", &ok_iso);
   }
   /* Both kinds of input occur often enough to mean something. */
-  ck_assert_msg(ok_clf > 15000 && ok_iso > 15000, "only %d / %d parsed", ok_clf, ok_iso);
+  ck_assert_msg(ok_clf > 15000 && ok_iso > 15000 && ok_fixed > 1000, "only %d / %d / %d parsed", ok_clf,
+                ok_iso, ok_fixed);
 
   /* Every valid instant formatted in these formats reads back, both ways. */
   ds_arena a;
