@@ -39,14 +39,45 @@ static inline bool is_space(unsigned char c) {
 }
 
 /* First occurrence of the non-empty needle in hay at or after `from`, or -1. */
+#ifdef __SSE2__
+#include <emmintrin.h>
+/* Bit k set iff byte k of the 16 at p is c. */
+static inline unsigned match16(const char *p, char c) {
+  __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+  return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
+}
+#endif
+
+/* The first c in u[j, n), or n. Fields and the bytes before a marker are
+ * short: 16 bytes at a time for the first 64 (no call), then memchr
+ * (vectorised, for a long run to the end of a long line). */
+static inline int64_t find_byte(const char *u, int64_t j, int64_t n, char c) {
+#ifdef __SSE2__
+  for (int w = 0; w < 4 && j + 16 <= n; w++, j += 16) {
+    unsigned m = match16(u + j, c);
+    if (m)
+      return j + __builtin_ctz(m);
+  }
+  if (n - j < 16) {
+    while (j < n && u[j] != c)
+      j++;
+    return j;
+  }
+#endif
+  if (j >= n)
+    return n;
+  const char *e = memchr(u + j, c, (size_t)(n - j));
+  return e ? e - u : n;
+}
+
 static inline int64_t find(ds_str hay, ds_str needle, int64_t from) {
   if (hay.len - from < needle.len)
     return -1;
-  const char *p;
-  if (needle.len == 1)
-    p = memchr(hay.ptr + from, needle.ptr[0], (size_t)(hay.len - from));
-  else
-    p = memmem(hay.ptr + from, (size_t)(hay.len - from), needle.ptr, (size_t)needle.len);
+  if (needle.len == 1) {
+    int64_t at = find_byte(hay.ptr, from, hay.len, needle.ptr[0]);
+    return at < hay.len ? at : -1;
+  }
+  const char *p = memmem(hay.ptr + from, (size_t)(hay.len - from), needle.ptr, (size_t)needle.len);
   return p ? p - hay.ptr : -1;
 }
 
@@ -133,56 +164,24 @@ bool ds_split(ds_arena *a, ds_str s, ds_str sep, ds_list *out) {
   return true;
 }
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-/* The bytes of the 8 at p that equal the byte repeated in `pat`: bit 8k+7 is
- * set iff byte k (in memory order) matches, and no other bit is (exact, no
- * borrow between bytes, so every match can be used, not only the first). */
-static inline uint64_t match8(const char *p, uint64_t pat) {
-  const uint64_t lo7 = 0x7F7F7F7F7F7F7F7Fu;
-  uint64_t w;
-  memcpy(&w, p, 8);
-  w ^= pat;
-  return ~(((w & lo7) + lo7) | w | lo7);
-}
-#define FIELD_SWAR 1
-#endif
-
-/* The first c in u[j, n), or n: 8 bytes at a time for the first 16 (most
- * fields are short and a call costs more than that), then memchr (vectorised,
- * for a field running on to the end of a long line). */
-static inline int64_t next_byte(const char *u, int64_t j, int64_t n, char c) {
-#ifdef FIELD_SWAR
-  const uint64_t pat = 0x0101010101010101u * (unsigned char)c;
-  for (int w = 0; w < 2 && j + 8 <= n; w++, j += 8) {
-    uint64_t m = match8(u + j, pat);
-    if (m)
-      return j + (__builtin_ctzll(m) >> 3);
-  }
-  if (n - j < 8) {
-    while (j < n && u[j] != c)
-      j++;
-    return j;
-  }
-#endif
-  if (j >= n)
-    return n;
-  const char *e = memchr(u + j, c, (size_t)(n - j));
-  return e ? e - u : n;
-}
-
-/* field(s, sep, i) for a one-byte sep, i >= 0: counts i separators in one
- * pass (8 bytes at a time where it can), without a memchr call per field,
- * then finds the one that ends field i. */
+/* field(s, sep, i) for a one-byte sep, i >= 0: counts i separators 16
+ * bytes at a time (a popcount per block, no loop per match), then finds the
+ * one that ends field i. */
 static bool field_byte(ds_str s, char c, int64_t i, ds_str *out) {
   const char *u = s.ptr;
   int64_t n = s.len, j = 0, start = 0, k = 0;
-#ifdef FIELD_SWAR
-  const uint64_t pat = 0x0101010101010101u * (unsigned char)c;
-  for (; k < i && j + 8 <= n; j += 8) {
-    for (uint64_t m = match8(u + j, pat); m && k < i; m &= m - 1) {
-      k++;
-      start = j + (__builtin_ctzll(m) >> 3) + 1;
+#ifdef __SSE2__
+  for (; k < i && j + 16 <= n; j += 16) {
+    unsigned m = match16(u + j, c);
+    int64_t cnt = __builtin_popcount(m);
+    if (k + cnt >= i) {
+      for (int64_t r = i - k; r > 1; r--)
+        m &= m - 1; /* drop the separators before the i-th */
+      start = j + __builtin_ctz(m) + 1;
+      k = i;
+      break;
     }
+    k += cnt;
   }
 #endif
   for (; k < i && j < n; j++) {
@@ -193,7 +192,7 @@ static bool field_byte(ds_str s, char c, int64_t i, ds_str *out) {
   }
   if (k < i)
     return false;
-  *out = (ds_str){at(s, start), next_byte(u, start, n, c) - start};
+  *out = (ds_str){at(s, start), find_byte(u, start, n, c) - start};
   return true;
 }
 

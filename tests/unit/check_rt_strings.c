@@ -187,6 +187,30 @@ START_TEST(field_random_vs_reference) {
 }
 END_TEST
 
+/* indexOf with a one-byte needle (16-byte blocks for the first 64 bytes,
+ * then memchr) against a byte loop, for every length up to 200 and needle
+ * positions in each block, the tail and the memchr part. */
+START_TEST(index_of_byte_random) {
+  char buf[224];
+  for (int iter = 0; iter < 100000; iter++) {
+    int64_t off = (int64_t)(rnd() % 16), len = (int64_t)(rnd() % 201);
+    for (int64_t j = 0; j < len; j++)
+      buf[off + j] = (char)('a' + rnd() % 3);
+    char c = (char)('a' + rnd() % 6); /* d, e, f: absent unless placed */
+    if (len && rnd() % 2)
+      buf[off + (int64_t)(rnd() % (uint64_t)len)] = c;
+    int64_t want = -1;
+    for (int64_t j = 0; j < len; j++)
+      if (buf[off + j] == c) {
+        want = j;
+        break;
+      }
+    ds_str s = {buf + off, len};
+    ck_assert_int_eq(ds_index_of(s, (ds_str){&c, 1}), want);
+  }
+}
+END_TEST
+
 /* Edge cases of the one-byte path, both below and above 8 bytes. */
 START_TEST(field_one_byte_edges) {
   ds_str f;
@@ -488,6 +512,7 @@ static Suite *strings_suite(void) {
   tcase_add_test(tc, split_java);
   tcase_add_test(tc, field_like_split);
   tcase_add_test(tc, field_random_vs_reference);
+  tcase_add_test(tc, index_of_byte_random);
   tcase_add_test(tc, field_one_byte_edges);
   tcase_add_test(tc, words_whitespace);
   tcase_add_test(tc, chars_utf8);
