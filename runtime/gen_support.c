@@ -152,6 +152,15 @@ void *dsg_copy_list(ds_arena *a, const char *p, int64_t n, int64_t esize,
   return q;
 }
 
+void ds_strbuf_put(ds_strbuf *b, const char *s, int64_t n) {
+  if (__builtin_expect(b->len + n + 1 > b->cap, 0))
+    ds_strbuf_grow(b, n);
+  if (n)
+    memcpy(b->ptr + b->len, s, (size_t)n);
+  b->len += n;
+  b->ptr[b->len] = '\0';
+}
+
 void dsg_fmt_int(ds_strbuf *b, int64_t x) {
   char buf[DS_FORMAT_INT_MAX];
   ds_strbuf_put(b, buf, ds_format_int(buf, x));

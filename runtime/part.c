@@ -44,22 +44,15 @@ void rt_part_free(ds_part *p) {
   p->n = p->cap = 0;
 }
 
-/* Keeps one byte past len for a NUL, so tests and logs can use the text. */
-void ds_strbuf_put(ds_strbuf *b, const char *s, int64_t n) {
-  if (b->len + n + 1 > b->cap) {
-    int64_t cap = b->cap ? b->cap : 64;
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    char *ptr = realloc(b->ptr, (size_t)cap);
-    if (!ptr)
-      rt_fatal("out of memory (a text buffer of %lld bytes)", (long long)cap);
-    b->ptr = ptr;
-    b->cap = cap;
-  }
-  if (n)
-    memcpy(b->ptr + b->len, s, (size_t)n);
-  b->len += n;
-  b->ptr[b->len] = '\0';
+void ds_strbuf_grow(ds_strbuf *b, int64_t n) {
+  int64_t cap = b->cap ? b->cap : 64;
+  while (cap < b->len + n + 1)
+    cap *= 2;
+  char *ptr = realloc(b->ptr, (size_t)cap);
+  if (!ptr)
+    rt_fatal("out of memory (a text buffer of %lld bytes)", (long long)cap);
+  b->ptr = ptr;
+  b->cap = cap;
 }
 
 void ds_strbuf_free(ds_strbuf *b) {

@@ -151,20 +151,32 @@ bool ds_parse_float(ds_str s, double *out) {
   return true;
 }
 
+/* "00" "01" ... "99": two digits per division. */
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                     "8081828384858687888990919293949596979899";
+
 int ds_format_int(char *buf, int64_t x) {
   char tmp[DS_FORMAT_INT_MAX];
   uint64_t u = x < 0 ? -(uint64_t)x : (uint64_t)x;
-  int n = 0;
-  do {
-    tmp[n++] = (char)('0' + u % 10);
-    u /= 10;
-  } while (u);
+  int n = DS_FORMAT_INT_MAX; /* tmp[n..] holds the digits */
+  while (u >= 100) {
+    unsigned d = (unsigned)(u % 100) * 2;
+    u /= 100;
+    tmp[--n] = digit_pairs[d + 1];
+    tmp[--n] = digit_pairs[d];
+  }
+  if (u >= 10) {
+    tmp[--n] = digit_pairs[u * 2 + 1];
+    tmp[--n] = digit_pairs[u * 2];
+  } else {
+    tmp[--n] = (char)('0' + u);
+  }
   int len = 0;
   if (x < 0)
     buf[len++] = '-';
-  while (n)
-    buf[len++] = tmp[--n];
-  return len;
+  memcpy(buf + len, tmp + n, (size_t)(DS_FORMAT_INT_MAX - n));
+  return len + DS_FORMAT_INT_MAX - n;
 }
 
 bool ds_float_to_int(double f, int64_t *out) {

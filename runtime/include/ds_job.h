@@ -74,7 +74,12 @@ typedef struct ds_strbuf {
   char *ptr;
   int64_t len, cap;
 } ds_strbuf;
+/* Appends n bytes, keeping one byte past len for a NUL (so tests and logs
+ * can use the text). In the builtins' bitcode, so that generated formatters
+ * inline it: their literal pieces become a few stores. */
 void ds_strbuf_put(ds_strbuf *b, const char *s, int64_t n);
+/* Makes room for n more bytes and the NUL (out of memory ends the job). */
+void ds_strbuf_grow(ds_strbuf *b, int64_t n);
 void ds_strbuf_free(ds_strbuf *b);
 
 /* The shape of a value (ABI 3), so that the runtime can walk any value

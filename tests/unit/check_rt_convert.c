@@ -3575,6 +3575,30 @@ START_TEST(format_int) {
     int64_t back;
     ck_assert(ds_parse_int((ds_str){buf, n}, &back) && back == cases[i].x);
   }
+  /* Against printf: both sides of every power of ten, and random values of
+   * every length (two digits are written at a time). */
+  char want[32];
+  uint64_t r = 0x9E3779B97F4A7C15u;
+  for (int i = 0; i < 200000; i++) {
+    int64_t x;
+    if (i < 19 * 6) {
+      int64_t p = 1;
+      for (int k = 0; k < i / 6; k++)
+        p *= 10;
+      int64_t d[6] = {-1, 0, 1, -p - 1, -p, -p + 1};
+      x = (i % 6 < 3 ? p : 0) + d[i % 6];
+    } else {
+      r ^= r << 13;
+      r ^= r >> 7;
+      r ^= r << 17;
+      x = (int64_t)(r >> (r % 64 | 1)); /* non-negative before the sign */
+      if (r & 1)
+        x = -x;
+    }
+    int n = ds_format_int(buf, x);
+    int m = snprintf(want, sizeof want, "%lld", (long long)x);
+    ck_assert_msg(n == m && memcmp(buf, want, (size_t)n) == 0, "%s: got %.*s", want, n, buf);
+  }
 }
 END_TEST
 
