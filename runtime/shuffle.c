@@ -18,25 +18,47 @@
 
 #include <string.h>
 
-/* Merges into out the pairs of m whose key hash falls in partition q of
- * nout (every pair when nout is 0), combining equal keys with node->reduce. */
-static void merge_map(ds_ctx *ctx, const ds_node *node, const ds_map *m, ds_map *out, int32_t q, int32_t nout) {
+/* Upserts the n pairs into out, combining equal keys with node->reduce. */
+static void upsert_pairs(ds_ctx *ctx, const ds_node *node, const char **pairs, const uint64_t *hashes, int n,
+                         ds_map *out) {
   int64_t pair_size = node->elem->size, voff = node->val_offset;
-  bool (*key_eq)(const void *, const void *) = node->key->eq;
+  for (int i = 0; i < n; i++) {
+    bool inserted;
+    char *slot = ds_map_upsert(out, hashes[i], pairs[i], node->key->eq, &inserted);
+    if (inserted) {
+      memcpy(slot, pairs[i], (size_t)pair_size);
+    } else {
+      node->reduce(ctx, slot + voff, pairs[i] + voff);
+      rt_ctx_dropped(ctx);
+    }
+  }
+}
+
+/* Merges into out the pairs of m whose key hash falls in partition q of
+ * nout (every pair when nout is 0), combining equal keys with node->reduce.
+ * The pairs go in blocks of MERGE_BLOCK, in slot order; while a block
+ * fills, the slots its upserts will probe are prefetched (as combine
+ * stages do), so the misses overlap. */
+enum { MERGE_BLOCK = 16 };
+
+static void merge_map(ds_ctx *ctx, const ds_node *node, const ds_map *m, ds_map *out, int32_t q, int32_t nout) {
+  const char *pairs[MERGE_BLOCK];
+  uint64_t hashes[MERGE_BLOCK];
+  int k = 0;
   for (int64_t j = 0; j < m->cap; j++) {
     uint64_t hash;
     const char *pair = ds_map_entry(m, j, &hash);
     if (!pair || (nout && rt_partition_of(hash, nout) != q))
       continue;
-    bool inserted;
-    char *slot = ds_map_upsert(out, hash, pair, key_eq, &inserted);
-    if (inserted) {
-      memcpy(slot, pair, (size_t)pair_size);
-    } else {
-      node->reduce(ctx, slot + voff, pair + voff);
-      rt_ctx_dropped(ctx);
+    ds_map_prefetch(out, hash);
+    pairs[k] = pair;
+    hashes[k++] = hash;
+    if (k == MERGE_BLOCK) {
+      upsert_pairs(ctx, node, pairs, hashes, k, out);
+      k = 0;
     }
   }
+  upsert_pairs(ctx, node, pairs, hashes, k, out);
 }
 
 void rt_shuffle_partition(ds_ctx *ctx, const ds_node *node, const ds_map *in, int32_t nin,

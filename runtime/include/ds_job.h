@@ -274,6 +274,14 @@ void ds_map_free(ds_map *m);
  * fills. Pointers stay valid until the next upsert. */
 void *ds_map_upsert(ds_map *m, uint64_t hash, const void *key,
                     bool (*key_eq)(const void *, const void *), bool *inserted);
+/* Fetches the cache lines where an upsert of hash starts probing. */
+static inline void ds_map_prefetch(const ds_map *m, uint64_t hash) {
+  if (m->cap) {
+    uint64_t i = hash & (uint64_t)(m->cap - 1);
+    __builtin_prefetch(m->used + i, 1);
+    __builtin_prefetch(m->entries + (int64_t)i * m->entry_size, 1);
+  }
+}
 /* The pair of entry i (0 <= i < cap) if used, else NULL; its hash in *hash. */
 static inline void *ds_map_entry(const ds_map *m, int64_t i, uint64_t *hash) {
   if (!m->used[i])
