@@ -29,7 +29,7 @@ typedef struct intern_slot {
 
 struct ds_intern {
   uint64_t mask;  /* slots - 1 */
-  int64_t copied; /* strings copied since the cache was made or last grew */
+  int64_t copied; /* strings copied since the cache was made, grew or was emptied */
   intern_slot slot[];
 };
 
