@@ -428,53 +428,43 @@ static const char *textfile_load(rt_job *rj, int node, rt_ckr *r) {
     snprintf(message, sizeof message, "%s: the source has read before a load", st->loc);
     return message;
   }
+  int64_t size;
   if (st->remote) {
-    /* Reading resumes at the saved offset (the reader opens there). */
     rt_st_info sb;
     int rc = rt_st_stat(st->path, &sb);
     if (rc < 0) {
       snprintf(message, sizeof message, "%s: cannot stat '%s': %s", st->loc, st->path, rt_st_why(rc));
       return message;
     }
-    if (sb.size < known) {
+    size = sb.size;
+  } else {
+    if (!st->seekable) {
+      if (line == 0 && known == 0) { /* nothing was read: start over, or stay at the end */
+        st->eof = eof;
+        return NULL;
+      }
       snprintf(message, sizeof message,
-               "%s: '%s' has %lld bytes, fewer than the %lld it had when the checkpoint was "
-               "written",
-               st->loc, st->path, (long long)sb.size, (long long)known);
+               "%s: cannot resume reading '%s' at byte %lld: it is not a regular file", st->loc,
+               st->path, (long long)line);
       return message;
     }
-    st->size = sb.size;
-    st->base = st->line = st->end = st->tail = line;
-    st->limit = eof ? known : INT64_MAX;
-    st->known = known;
-    st->seen_bytes = seen_bytes;
-    st->seen_lines = seen_lines;
-    return NULL;
-  }
-  if (!st->seekable) {
-    if (line == 0 && known == 0) { /* nothing was read: start over, or stay at the end */
-      st->eof = eof;
-      return NULL;
+    struct stat sb;
+    if (fstat(st->fd, &sb) != 0) {
+      snprintf(message, sizeof message, "%s: cannot stat '%s': %s", st->loc, st->path,
+               strerror(errno));
+      return message;
     }
-    snprintf(message, sizeof message,
-             "%s: cannot resume reading '%s' at byte %lld: it is not a regular file", st->loc,
-             st->path, (long long)line);
-    return message;
+    size = (int64_t)sb.st_size;
   }
-  struct stat sb;
-  if (fstat(st->fd, &sb) != 0) {
-    snprintf(message, sizeof message, "%s: cannot stat '%s': %s", st->loc, st->path,
-             strerror(errno));
-    return message;
-  }
-  if ((int64_t)sb.st_size < known) {
+  if (size < known) {
     snprintf(message, sizeof message,
              "%s: '%s' has %lld bytes, fewer than the %lld it had when the checkpoint was "
              "written",
-             st->loc, st->path, (long long)sb.st_size, (long long)known);
+             st->loc, st->path, (long long)size, (long long)known);
     return message;
   }
-  st->size = (int64_t)sb.st_size;
+  /* Reading resumes at the saved offset (an HDFS reader opens there). */
+  st->size = size;
   st->base = st->line = st->end = st->tail = line;
   st->limit = eof ? known : INT64_MAX;
   st->known = known;
