@@ -19,12 +19,10 @@ whose peak RSS stays small. The last line printed is "N passed, M failed".
 import json
 import os
 import pwd
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -34,7 +32,7 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
-from webhdfs_proc import Check, Fixture, check, run_tests  # noqa: E402
+from webhdfs_proc import Check, Fixture, check, run_suite  # noqa: E402
 HOST = "127.0.0.1"
 TOOL = None
 BASE = None
@@ -489,7 +487,7 @@ def hung_server_times_out():
 
 def main():
     """Start the main fixture, run the (filtered) tests, print the tally."""
-    global TOOL, BASE, FX
+    global TOOL
     if len(sys.argv) < 2:
         print("usage: test_hdfs_client.py HDFS_TOOL [FILTER...]", file=sys.stderr)
         return 2
@@ -499,16 +497,13 @@ def main():
                                                    flush=True), os._exit(1)))
     watchdog.daemon = True
     watchdog.start()
-    BASE = tempfile.mkdtemp(prefix="hdfs-client-test-")
-    passed = failed = 0
-    try:
-        FX = Fixture(BASE, "main")
-        passed, failed = run_tests(TESTS, filters, before_each=lambda: FX.faults("clear"))
-    finally:
-        if FX is not None:
-            FX.stop()
-        shutil.rmtree(BASE, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
+
+    def started(fx, base):
+        global FX, BASE
+        FX, BASE = fx, base
+
+    passed, failed = run_suite("hdfs-client-test-", TESTS, filters, started,
+                               before_each=lambda: FX.faults("clear"))
     return 0 if failed == 0 and passed > 0 else 1
 
 

@@ -30,7 +30,6 @@ The last line printed is "N passed, M failed".
 """
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -42,7 +41,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
-from webhdfs_proc import Check, Fixture, check, run_tests  # noqa: E402
+from webhdfs_proc import Check, Fixture, check, run_suite  # noqa: E402
 sys.path.insert(0, os.path.join(HERE, "..", "recovery"))
 from common import verify_checkpoint  # noqa: E402  (CRC-32C and trailer of a checkpoint)
 
@@ -628,25 +627,19 @@ def journal_suite_on_hdfs():
 # ----------------------------------------------------------------------------- main
 
 def main():
-    global DSC, TOOL, JOURNAL_CHECK, BASE, FX
+    global DSC, TOOL, JOURNAL_CHECK
     if len(sys.argv) < 4:
         print(__doc__)
         sys.exit(2)
     DSC, TOOL, JOURNAL_CHECK = (os.path.abspath(a) for a in sys.argv[1:4])
     filters = sys.argv[4:]
-    BASE = tempfile.mkdtemp(prefix="dshdfsjobs-")
-    passed = failed = 0
-    try:
-        FX = Fixture(BASE, "shared")
-        passed, failed = run_tests(TESTS, filters)
-    finally:
-        if FX:
-            FX.stop()
-        if os.environ.get("HDFS_KEEP"):
-            print("kept %s" % BASE)
-        else:
-            shutil.rmtree(BASE, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
+
+    def started(fx, base):
+        global FX, BASE
+        FX, BASE = fx, base
+
+    passed, failed = run_suite("dshdfsjobs-", TESTS, filters, started, fixture_name="shared",
+                               keep=bool(os.environ.get("HDFS_KEEP")))
     sys.exit(1 if failed else 0)
 
 
