@@ -305,47 +305,6 @@ static LLVMBasicBlockRef drop_block(Gen *g, LLVMBasicBlockRef next) {
   return drop;
 }
 
-/* rt_partition_of(h, n) as (h >> 32) % n, without the division when n is a
- * power of two (1 on one thread): the mask gives the same partition. */
-static LLVMValueRef gen_partition_of(Gen *g, LLVMValueRef h, LLVMValueRef n) {
-  LLVMValueRef hi = LLVMBuildLShr(g->b, h, i64c(g, 32), "");
-  LLVMValueRef nm1 = LLVMBuildSub(g->b, n, i64c(g, 1), "");
-  LLVMValueRef pow2 = LLVMBuildICmp(g->b, LLVMIntEQ, LLVMBuildAnd(g->b, n, nm1, ""), i64c(g, 0), "");
-  LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
-  LLVMBasicBlockRef bdiv = gen_block(g, "part_div"), bdone = gen_block(g, "part_done");
-  LLVMValueRef masked = LLVMBuildAnd(g->b, hi, nm1, "");
-  LLVMBuildCondBr(g->b, pow2, bdone, bdiv);
-  LLVMPositionBuilderAtEnd(g->b, bdiv);
-  LLVMValueRef rem = LLVMBuildURem(g->b, hi, n, "");
-  LLVMBuildBr(g->b, bdone);
-  LLVMPositionBuilderAtEnd(g->b, bdone);
-  LLVMValueRef q = LLVMBuildPhi(g->b, g->t_i64, "q");
-  LLVMValueRef vals[2] = {masked, rem};
-  LLVMBasicBlockRef blocks[2] = {from, bdiv};
-  LLVMAddIncoming(q, vals, blocks, 2);
-  return q;
-}
-
-/* The fields of ds_map (ds_job.h) that the combine sink reads. */
-static LLVMTypeRef map_type(Gen *g) {
-  LLVMTypeRef f[8] = {g->t_ptr, g->t_ptr, g->t_i64, g->t_i64, g->t_i64, g->t_i64, g->t_ptr, g->t_i64};
-  return LLVMStructTypeInContext(g->ctx, f, 8, 0);
-}
-enum { MAP_ENTRIES, MAP_USED, MAP_CAP, MAP_LEN, MAP_PAIR_SIZE, MAP_ENTRY_SIZE };
-
-static LLVMValueRef map_field(Gen *g, LLVMValueRef map, int field, LLVMTypeRef ty) {
-  return LLVMBuildLoad2(g->b, ty, LLVMBuildStructGEP2(g->b, map_type(g), map, (unsigned)field, ""), "");
-}
-
-/* llvm.prefetch of the cache line at p, for writing. */
-static void prefetch(Gen *g, LLVMValueRef p) {
-  LLVMValueRef fn = LLVMGetNamedFunction(g->mod, "llvm.prefetch.p0");
-  if (!fn)
-    fn = LLVMGetIntrinsicDeclaration(g->mod, LLVMLookupIntrinsicID("llvm.prefetch", 13), &g->t_ptr, 1);
-  LLVMValueRef args[4] = {p, i32c(g, 1), i32c(g, 3), i32c(g, 1)};
-  LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, 4, "");
-}
-
 /* Upserts one pending pair (at `tmp`, hash h) into its map: a new key is
  * stored (its strings copied into the map's store when they could be
  * released), an old one combined with the reduce function. */
@@ -449,22 +408,11 @@ static void emit_sink(StageGen *sg, LLVMValueRef v) {
   LLVMBuildStore(g->b, v, tmp);
   LLVMValueRef hfn = gen_hash_fn(g, sg->key);
   LLVMValueRef h = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(hfn), hfn, &tmp, 1, "h");
-  /* The map of the destination partition: maps[(h >> 32) % n] (rt_partition_of). */
-  LLVMTypeRef set_t = LLVMStructTypeInContext(g->ctx, (LLVMTypeRef[]){g->t_ptr, g->t_i32}, 2, 0);
-  LLVMValueRef maps = LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildStructGEP2(g->b, set_t, sg->sink, 0, ""), "maps");
-  LLVMValueRef nmaps = LLVMBuildLoad2(g->b, g->t_i32, LLVMBuildStructGEP2(g->b, set_t, sg->sink, 1, ""), "nmaps");
-  LLVMValueRef q = gen_partition_of(g, h, LLVMBuildZExt(g->b, nmaps, g->t_i64, ""));
-  LLVMValueRef off = LLVMBuildMul(g->b, q, i64c(g, 64 /* sizeof(ds_map), asserted in map.c */), "");
-  LLVMValueRef map = LLVMBuildGEP2(g->b, g->t_i8, maps, &off, 1, "map");
+  /* The map of the destination partition, the start of its probe prefetched. */
+  LLVMValueRef rargs[2] = {sg->sink, h};
+  LLVMValueRef map = gen_call(g, "ds_map_set_route", g->t_ptr, rargs, 2);
   LLVMBuildStore(g->b, h, LLVMBuildStructGEP2(g->b, sg->item_t, item, 0, ""));
   LLVMBuildStore(g->b, map, LLVMBuildStructGEP2(g->b, sg->item_t, item, 1, ""));
-  /* The slot the probe starts at (ds_map_upsert): its used flag and entry. */
-  LLVMValueRef cap = map_field(g, map, MAP_CAP, g->t_i64);
-  LLVMValueRef at = LLVMBuildAnd(g->b, h, LLVMBuildSub(g->b, cap, i64c(g, 1), ""), "");
-  LLVMValueRef used = map_field(g, map, MAP_USED, g->t_ptr);
-  prefetch(g, LLVMBuildGEP2(g->b, g->t_i8, used, &at, 1, ""));
-  LLVMValueRef eoff = LLVMBuildMul(g->b, at, map_field(g, map, MAP_ENTRY_SIZE, g->t_i64), "");
-  prefetch(g, LLVMBuildGEP2(g->b, g->t_i8, map_field(g, map, MAP_ENTRIES, g->t_ptr), &eoff, 1, ""));
   LLVMValueRef k1 = LLVMBuildAdd(g->b, k, i64c(g, 1), "");
   LLVMBuildStore(g->b, k1, sg->npending);
   LLVMBasicBlockRef bfull = gen_block(g, "pending_full"), bon = gen_block(g, "pending_kept");

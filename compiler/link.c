@@ -75,8 +75,8 @@ static bool link_builtins(Gen *g, const char *dir) {
   }
   /* The per-record path of a combine stage: inline it whatever LLVM's cost
    * model says (the map's slow path, growing, stays out of line). */
-  static const char *const hot[] = {"ds_map_upsert", "ds_hash_bytes", "ds_hash_i64", "ds_hash_combine",
-                                    "dsg_str_eq"};
+  static const char *const hot[] = {"ds_map_set_route", "ds_map_upsert", "ds_hash_bytes",
+                                    "ds_hash_i64",      "ds_hash_combine", "dsg_str_eq"};
   unsigned kind = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
   for (size_t i = 0; i < sizeof hot / sizeof hot[0]; i++) {
     LLVMValueRef f = LLVMGetNamedFunction(g->mod, hot[i]);

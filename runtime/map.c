@@ -8,9 +8,10 @@
  * so after growing it is at most 3/8 full. Slots use the low bits of the hash
  * (rt_partition_of uses the high ones, so a partition's keys still spread).
  *
- * ds_map_upsert is what generated code calls per record: it is small, keeps
- * the growth out of line, and this file is also compiled to LLVM bitcode so
- * that LLVM inlines it and the key comparison into the fused stage. Memory
+ * ds_map_set_route and ds_map_upsert are what generated code calls per
+ * record: they are small, keep the growth out of line, and this file is also
+ * compiled to LLVM bitcode so that LLVM inlines them and the key comparison
+ * into the fused stage. Memory
  * comes from malloc and is kept across batches (ds_map_clear keeps it);
  * running out of memory ends the job.
  */
@@ -21,8 +22,7 @@
 
 enum { MAP_FIRST_CAP = 16 };
 
-/* Generated code indexes a ds_map_set with this size (compiler/gen_job.c). */
-_Static_assert(sizeof(ds_map) == 64, "gen_job.c assumes sizeof(ds_map) == 64");
+_Static_assert(sizeof(ds_map) == 64, "a ds_map is one cache line");
 _Static_assert(sizeof(ds_part) == 64, "a ds_part is one cache line");
 
 void ds_map_init(ds_map *m, int64_t pair_size) {
@@ -96,6 +96,12 @@ __attribute__((noinline, cold)) static void map_grow(ds_map *m) {
   m->entries = entries;
   m->used = used;
   m->cap = cap;
+}
+
+ds_map *ds_map_set_route(const ds_map_set *s, uint64_t hash) {
+  ds_map *m = &s->maps[rt_partition_of(hash, s->n)];
+  ds_map_prefetch(m, hash);
+  return m;
 }
 
 void *ds_map_upsert(ds_map *m, uint64_t hash, const void *key,

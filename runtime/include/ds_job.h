@@ -266,6 +266,10 @@ typedef struct ds_map_set {
   int32_t n;
 } ds_map_set;
 
+/* The map of set s that a key hash goes to (rt_partition_of), with the
+ * cache lines where its upsert will probe prefetched. */
+ds_map *ds_map_set_route(const ds_map_set *s, uint64_t hash);
+
 void ds_map_init(ds_map *m, int64_t pair_size);
 void ds_map_clear(ds_map *m);      /* empties it, keeps the memory */
 void ds_map_free(ds_map *m);
