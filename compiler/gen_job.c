@@ -270,6 +270,8 @@ typedef struct StageGen {
   Type *key, *val;
   bool input_compact;    /* combine: the input's strings already live in a store (a keyed
                           * operator's output), so new keys need not be copied */
+  bool release;          /* combine: values hold no strings, so nothing a record allocates
+                          * outlives its upsert (keys are copied into the map's store) */
   LLVMValueRef mark;     /* combine with release: the arena mark records are released to */
   LLVMTypeRef item_t;    /* combine: a pending pair, {i64 hash, ds_map *map, pair} */
   LLVMValueRef pending;  /* combine: COMBINE_PENDING items */
@@ -572,7 +574,7 @@ static LLVMValueRef gen_stage_fn(StageGen *sg, Type *in_elem) {
   /* In a combine stage whose values hold no strings nothing a record
    * allocates outlives its upsert (keys are copied into the map's store):
    * release it after each flush, so memory does not grow with the batch. */
-  bool release = sg->combine && !gen_has_pointers(sg->val);
+  bool release = sg->release;
   LLVMValueRef mark = release ? gen_entry_alloca(g, LLVMArrayType2(g->t_i64, 3), "mark") : NULL;
   LLVMValueRef margs[2] = {g->cur->ctx, mark};
   sg->mark = mark;
@@ -653,6 +655,9 @@ static int emit_stage(JobGen *j, PlanNode *chain_end, Step *extra, int nextra, b
     sg.key = d->key = pt->elems[0];
     sg.val = d->val = pt->elems[1];
     sg.reduce = d->reduce = gen_reduce_fn(g, reduce_f, sg.val, false);
+    /* Such a stage keeps nothing of its input records, so the runtime may
+     * hand its input over in pieces (ds_node.flag). */
+    sg.release = d->flag = !gen_has_pointers(sg.val);
   }
   d->run = gen_stage_fn(&sg, elem_of(input));
   return index_of(d);

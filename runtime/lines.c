@@ -133,8 +133,8 @@ int rt_lines_to_parts(rt_job *rj, rt_stream *out, const char *buf, int64_t len, 
     s.lines = nlines >= 0 ? nlines : rt_count_lines(buf, len);
     int64_t pos = 0;
     for (int32_t i = 0; i < nparts; i++) {
-      int64_t from = (int64_t)((__int128)i * s.lines / nparts);
-      int64_t to = (int64_t)((__int128)(i + 1) * s.lines / nparts);
+      int64_t from = rt_slice_start(i, s.lines, nparts);
+      int64_t to = rt_slice_start(i + 1, s.lines, nparts);
       pos = cut_lines(&s, &out->parts[i], pos, from, from, to);
     }
     return 0;
@@ -275,7 +275,7 @@ typedef struct runs_job {
 } runs_job;
 
 static inline int64_t slice_start(const runs_job *j, int64_t p) {
-  return (int64_t)((__int128)p * j->nlines / j->nparts);
+  return rt_slice_start(p, j->nlines, j->nparts);
 }
 
 static void run_task(rt_job *rj, int i, void *arg, ds_ctx *ctx) {

@@ -93,6 +93,8 @@ void rt_stream_reset(rt_stream *s, int32_t nparts) {
   for (int32_t i = 0; i < nparts; i++)
     s->parts[i].n = 0;
   s->nparts = nparts;
+  s->feed = NULL;
+  s->feed_state = NULL;
 }
 
 void rt_stream_reset_maps(rt_stream *s, int32_t nparts, int64_t pair_size) {

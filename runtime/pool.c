@@ -180,6 +180,8 @@ void rt_pool_reset_arenas(rt_pool *p) {
 
 int rt_pool_threads(const rt_pool *p) { return p->nworkers; }
 
+int rt_task_worker(const ds_ctx *ctx) { return ((const rt_worker *)ctx->runtime)->index; }
+
 void rt_pool_free(rt_pool *p) {
   if (!p)
     return;

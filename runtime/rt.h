@@ -49,10 +49,22 @@ void rt_settings_free(rt_settings *s); /* the strings it owns */
 
 /* ---- the per-batch data of every node ---- */
 
+/* How a source hands a partition to the one stage that reads it in pieces
+ * (see rt_stream.feed): fn(arg, piece, ctx) for consecutive pieces of
+ * partition `part`, in order, on the calling task; a piece's elements are
+ * valid only during its call. */
+typedef void (*rt_piece_fn)(void *arg, const ds_part *piece, ds_ctx *ctx);
+typedef void (*rt_feed_fn)(void *state, int32_t part, ds_ctx *ctx, rt_piece_fn fn, void *arg);
+
 typedef struct rt_stream {
   bool active;       /* has a batch at the current batch time */
   int32_t nparts;
   ds_part *parts;    /* nparts partitions (not for DS_STAGE_COMBINE) */
+  /* A source read in place (source_textfile.c): parts[i].n counts partition
+   * i's elements but holds none (data is not to be read); feed gives them
+   * out. NULL otherwise; rt_stream_reset clears it. */
+  rt_feed_fn feed;
+  void *feed_state;
   ds_map *maps;      /* DS_STAGE_COMBINE: nsplit maps per input partition, the
                       * pairs for output partition q of input i in maps[i * nsplit + q] */
   int32_t nsplit;    /* DS_STAGE_COMBINE: output partitions of the shuffle after it */
@@ -115,6 +127,9 @@ void rt_pool_reset_arenas(rt_pool *p);
 void rt_pool_free(rt_pool *p);
 /* How many tasks can run at once (the calling thread included). */
 int rt_pool_threads(const rt_pool *p);
+/* The worker running the task of ctx: 0 .. rt_pool_threads - 1, for data a
+ * task keeps per worker (no two tasks of a worker run at once). */
+int rt_task_worker(const ds_ctx *ctx);
 
 /* For the runtime's own calls of generated functions (reduce, filter): when
  * the call failed with a record error, counts it against its site and
@@ -179,6 +194,11 @@ extern const rt_exec rt_exec_update_state_by_key, rt_exec_map_with_state, rt_exe
 extern const rt_exec rt_exec_group_by_key, rt_exec_join, rt_exec_distinct, rt_exec_repartition,
     rt_exec_sort_by, rt_exec_top;
 
+/* stage.c: whether node's stream is read by one node only, a DS_STAGE_COMBINE
+ * that keeps nothing of its input records (ds_node.flag), so the stream may
+ * be handed to it in pieces (rt_stream.feed). */
+bool rt_read_in_pieces(const ds_job *job, int node);
+
 /* Whether nodes of kind k are sources (they fill their stream from outside). */
 static inline bool rt_is_source(ds_node_kind k) {
   return k == DS_SOURCE_SOCKET || k == DS_SOURCE_TEXTFILES || k == DS_SOURCE_TEXTFILE ||
@@ -189,6 +209,12 @@ static inline bool rt_is_source(ds_node_kind k) {
 const rt_exec *rt_exec_for(ds_node_kind k);
 
 /* ---- lines.c: a buffer of lines into a source's partitions ---- */
+
+/* The first record of slice i when m records are split into n contiguous
+ * slices (the partitions of a source's batch): floor(i*m/n). */
+static inline int64_t rt_slice_start(int64_t i, int64_t m, int64_t n) {
+  return (int64_t)((__int128)i * m / n);
+}
 
 /* Newlines in n bytes. */
 int64_t rt_count_lines(const char *p, int64_t n);

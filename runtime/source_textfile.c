@@ -24,6 +24,18 @@
  * partitions' arrays are kept too: a job in a steady state allocates
  * nothing here and touches no fresh page. The whole file is never held.
  *
+ * Read in place: when the only reader of the lines is a combine stage that
+ * keeps nothing of them (rt_read_in_pieces: word counts, counts per key),
+ * the text is not kept at all. Each chunk is read into a small buffer of
+ * the worker (which stays in its cache) just to find its newlines; then
+ * each stage task reads its partition's bytes again, one chunk's lines at
+ * a time, into that buffer and runs the stage over them there
+ * (textfile_feed). The partitions are the same slices of lines; the file's
+ * bytes are copied twice from the page cache but never written to or read
+ * back from memory, and the job holds no batch-sized buffer. This is done
+ * for local regular files; a file whose bytes change under the job (other
+ * than by appending) stops it with an error.
+ *
  * A non-seekable file (a FIFO) is read with read() on the calling thread,
  * the chunks then scanned on the pool. So is a file on HDFS (hdfs://): one
  * streaming WebHDFS read (storage.h) from the offset where reading starts
@@ -58,9 +70,23 @@ typedef struct tf_chunk {
   int err;         /* errno of a failed read, else 0 */
 } tf_chunk;
 
+/* A worker's buffers when the file is read in place: the bytes of one chunk
+ * (or of one piece of a partition) and the piece's lines. */
+typedef struct tf_scratch {
+  char *bytes;
+  int64_t cap;
+  ds_str *lines;
+  int64_t cap_lines;
+} tf_scratch;
+
 typedef struct textfile_state {
   int fd;
   bool seekable, eof;
+  bool in_place;         /* read in place (above): buf is not used */
+  tf_scratch *scratch;   /* in place: one per worker */
+  int nscratch;
+  int64_t nruns, batch_lines; /* in place: the current batch's runs and lines */
+  int32_t batch_parts;
   bool remote;           /* on HDFS: read through rd, sequentially */
   rt_st_reader *rd;      /* HDFS: opened at the first read, at offset `end` */
   int64_t size;          /* the file's size at the start (seekable files), for estimates */
@@ -127,6 +153,7 @@ static const char *textfile_init(rt_job *rj, int node) {
   if (fstat(st->fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
     st->seekable = true;
     st->size = (int64_t)sb.st_size;
+    st->in_place = rt_read_in_pieces(rj->job, node);
   }
 #ifdef POSIX_FADV_SEQUENTIAL
   posix_fadvise(st->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -182,6 +209,19 @@ static int64_t read_at(const textfile_state *st, char *dst, int64_t n, int64_t f
   return got;
 }
 
+/* Worker w's byte buffer, with room for n bytes. */
+static char *scratch_bytes(textfile_state *st, int w, int64_t n) {
+  tf_scratch *s = &st->scratch[w];
+  if (s->cap < n) {
+    free(s->bytes);
+    s->cap = n > CHUNK_BYTES ? n : CHUNK_BYTES;
+    s->bytes = malloc((size_t)s->cap);
+    if (!s->bytes)
+      rt_fatal("%s: out of memory", st->loc);
+  }
+  return s->bytes;
+}
+
 typedef struct round_job {
   textfile_state *st;
   int64_t first;  /* the round's first chunk */
@@ -189,11 +229,11 @@ typedef struct round_job {
 
 static void chunk_task(rt_job *rj, int i, void *arg, ds_ctx *ctx) {
   (void)rj;
-  (void)ctx;
   const round_job *r = arg;
-  const textfile_state *st = r->st;
+  textfile_state *st = r->st;
   tf_chunk *c = &st->chunks[r->first + i];
-  char *dst = st->buf + (c->foff - st->base);
+  char *dst = st->in_place ? scratch_bytes(st, rt_task_worker(ctx), CHUNK_BYTES)
+                           : st->buf + (c->foff - st->base);
   if (st->seekable) {
     int64_t n = st->limit - c->foff < CHUNK_BYTES ? st->limit - c->foff : CHUNK_BYTES;
     c->got = n > 0 ? read_at(st, dst, n, c->foff, &c->err) : 0;
@@ -204,7 +244,14 @@ static void chunk_task(rt_job *rj, int i, void *arg, ds_ctx *ctx) {
 /* Reads and scans the next n chunks (n >= 1). Sets eof at the end of the
  * file, where a last line without '\n' gets one. */
 static void read_round(rt_job *rj, textfile_state *st, int64_t n) {
-  make_room(st, n * CHUNK_BYTES + 1); /* + 1: the '\n' a last line may need */
+  if (st->in_place && !st->scratch) {
+    st->nscratch = rt_pool_threads(rj->pool);
+    st->scratch = calloc((size_t)st->nscratch, sizeof *st->scratch);
+    if (!st->scratch)
+      rt_fatal("%s: out of memory", st->loc);
+  }
+  if (!st->in_place)
+    make_room(st, n * CHUNK_BYTES + 1); /* + 1: the '\n' a last line may need */
   if (st->cap_chunks < st->nchunks + n) {
     int64_t cap = st->cap_chunks ? st->cap_chunks : 64;
     while (cap < st->nchunks + n)
@@ -261,9 +308,17 @@ static void read_round(rt_job *rj, textfile_state *st, int64_t n) {
   }
   st->nchunks += kept;
   if (st->eof && st->end > st->tail) {
-    char *last = st->buf + (st->end - st->base);
-    *last = '\n';
-    rt_newlines_push(&st->chunks[st->nchunks - 1].nl, st->end, last[-1] == '\r');
+    bool cr;
+    if (st->in_place) {
+      char c = 0;
+      int err = 0;
+      cr = read_at(st, &c, 1, st->end - 1, &err) == 1 && c == '\r';
+    } else {
+      char *last = st->buf + (st->end - st->base);
+      *last = '\n';
+      cr = last[-1] == '\r';
+    }
+    rt_newlines_push(&st->chunks[st->nchunks - 1].nl, st->end, cr);
     st->end++;
     st->tail = st->end;
     st->queued++;
@@ -298,6 +353,52 @@ static int64_t estimate(const textfile_state *st, int64_t lines) {
   return (int64_t)est;
 }
 
+/* Partition `part` of the current batch, read in place: for each run of
+ * lines (one chunk's) in the partition, its bytes are read into the
+ * worker's buffer and its lines given to fn. */
+static void textfile_feed(void *state, int32_t part, ds_ctx *ctx, rt_piece_fn fn, void *arg) {
+  textfile_state *st = state;
+  tf_scratch *s = &st->scratch[rt_task_worker(ctx)];
+  int64_t a = rt_slice_start(part, st->batch_lines, st->batch_parts);
+  int64_t b = rt_slice_start(part + 1, st->batch_lines, st->batch_parts);
+  for (int64_t k = 0; k < st->nruns && a < b; k++) {
+    const rt_line_run *r = &st->runs[k];
+    if (r->first + r->n <= a)
+      continue;
+    int64_t hi = r->first + r->n < b ? r->first + r->n : b;
+    const uint64_t *e = r->nl + (a - r->first);
+    /* Bytes from the first line's start to the last line's newline. */
+    int64_t from = (a == r->first ? r->prev : (int64_t)(e[-1] >> 1)) + 1;
+    int64_t to = (int64_t)(r->nl[hi - 1 - r->first] >> 1);
+    char *bytes = scratch_bytes(st, rt_task_worker(ctx), to - from);
+    int err = 0;
+    int64_t got = to > from ? read_at(st, bytes, to - from, from, &err) : 0;
+    if (got < to - from)
+      rt_fatal("%s: cannot read '%s' again at byte %lld: %s", st->loc, st->path,
+               (long long)(from + got),
+               err ? strerror(err) : "the file is shorter than it was (textFile reads a file that only grows)");
+    if (s->cap_lines < hi - a) {
+      free(s->lines);
+      s->cap_lines = hi - a;
+      s->lines = malloc(sizeof *s->lines * (size_t)s->cap_lines);
+      if (!s->lines)
+        rt_fatal("%s: out of memory", st->loc);
+    }
+    /* The first line's '\r' is looked up in the bytes: a chunk's scan
+     * cannot see the byte before its first newline. */
+    int64_t prev = from - 1, at = (int64_t)(e[0] >> 1);
+    s->lines[0] = (ds_str){bytes, at - from - (at > from && bytes[at - 1 - from] == '\r')};
+    for (int64_t g = 1; g < hi - a; g++) {
+      prev = at;
+      at = (int64_t)(e[g] >> 1);
+      s->lines[g] = (ds_str){bytes + (prev + 1 - from), at - prev - 1 - (int64_t)(e[g] & 1)};
+    }
+    ds_part piece = {.data = (char *)s->lines, .n = hi - a, .cap = hi - a};
+    fn(arg, &piece, ctx);
+    a = hi;
+  }
+}
+
 static void textfile_run(rt_job *rj, int node, const rt_batch *b) {
   (void)b;
   textfile_state *st = rj->state[node];
@@ -307,7 +408,8 @@ static void textfile_run(rt_job *rj, int node, const rt_batch *b) {
   if (!st->eof && st->queued < want) {
     /* Room for the whole batch now, while little is to be moved. */
     int64_t est = estimate(st, want - st->queued);
-    make_room(st, est + est / 16 + (est ? 4 : FIRST_ROUND_CHUNKS) * CHUNK_BYTES + 1);
+    if (!st->in_place)
+      make_room(st, est + est / 16 + (est ? 4 : FIRST_ROUND_CHUNKS) * CHUNK_BYTES + 1);
     while (!st->eof && st->queued < want) {
       int64_t n = FIRST_ROUND_CHUNKS;
       est = estimate(st, want - st->queued);
@@ -342,6 +444,18 @@ static void textfile_run(rt_job *rj, int node, const rt_batch *b) {
   }
   st->queued -= m;
   st->line = prev + 1;
+  if (st->in_place) {
+    rt_stream *out = &rj->streams[node];
+    rt_stream_reset(out, nparts);
+    for (int32_t p = 0; p < nparts; p++)
+      out->parts[p].n = rt_slice_start(p + 1, m, nparts) - rt_slice_start(p, m, nparts);
+    out->feed = textfile_feed;
+    out->feed_state = st;
+    st->nruns = nruns;
+    st->batch_lines = m;
+    st->batch_parts = nparts;
+    return;
+  }
   bool parallel = rt_pool_threads(rj->pool) > 1 && st->line - start >= PARALLEL_BYTES;
   rt_line_runs_to_parts(rj, &rj->streams[node], st->buf, st->base, st->runs, nruns, m, nparts,
                         parallel);
@@ -368,6 +482,11 @@ static void textfile_free(rt_job *rj, int node) {
   free(st->chunks);
   free(st->runs);
   free(st->buf);
+  for (int i = 0; i < st->nscratch; i++) {
+    free(st->scratch[i].bytes);
+    free(st->scratch[i].lines);
+  }
+  free(st->scratch);
   free(st->path);
   free(st);
   rj->state[node] = NULL;

@@ -146,7 +146,9 @@ typedef enum ds_node_kind {
   DS_SOURCE_TEXTFILE,  /* str_arg path */
   DS_SOURCE_BATCHES,   /* str_arg path */
   DS_STAGE,            /* run: fused element-wise operators into a ds_part per input partition */
-  DS_STAGE_COMBINE,    /* run: the same, ending in a combine into a ds_map per input partition */
+  DS_STAGE_COMBINE,    /* run: the same, ending in a combine into a ds_map per input partition;
+                        * flag: keeps nothing of its input records past a call of run (keys
+                        * copied into the maps' stores, values without strings) */
   DS_UNION,            /* inputs[0]'s partitions, then inputs[1]'s */
   DS_COUNT,            /* one int per batch, 0 when empty */
   DS_REDUCE,           /* reduce: one element per non-empty batch */
