@@ -33,8 +33,8 @@
  * (textfile_feed). The partitions are the same slices of lines; the file's
  * bytes are copied twice from the page cache but never written to or read
  * back from memory, and the job holds no batch-sized buffer. This is done
- * for local regular files; a file whose bytes change under the job (other
- * than by appending) stops it with an error.
+ * for local regular files; one that shrinks under the job stops it with an
+ * error (bytes rewritten in place would be read as other lines).
  *
  * A non-seekable file (a FIFO) is read with read() on the calling thread,
  * the chunks then scanned on the pool. So is a file on HDFS (hdfs://): one
@@ -376,7 +376,8 @@ static void textfile_feed(void *state, int32_t part, ds_ctx *ctx, rt_piece_fn fn
     if (got < to - from)
       rt_fatal("%s: cannot read '%s' again at byte %lld: %s", st->loc, st->path,
                (long long)(from + got),
-               err ? strerror(err) : "the file is shorter than it was (textFile reads a file that only grows)");
+               err ? strerror(err)
+                   : "the file is shorter than it was (textFile reads a file that only grows)");
     if (s->cap_lines < hi - a) {
       free(s->lines);
       s->cap_lines = hi - a;
