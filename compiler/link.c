@@ -94,7 +94,7 @@ static int run_cc(Arena *a, const char *obj, const char *dir, const char *out) {
   const char *cc = getenv("CC");
   if (!cc || !*cc)
     cc = "cc";
-  char *cmd = arena_printf(a, "%s %s -o '%s' '%s' '%s/libds_rt.a' -luv -lcurl -lm -lpthread", cc,
+  char *cmd = arena_printf(a, "%s %s -o '%s' '%s' '%s/libds_rt.a' -luv -lm -lpthread -ldl", cc,
                            DSC_JOB_LDFLAGS, out, obj, dir);
   int rc = system(cmd);
   if (rc == -1 || !WIFEXITED(rc) || WEXITSTATUS(rc) != 0) {

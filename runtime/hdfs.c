@@ -24,11 +24,12 @@
  * resumed with OPEN at offset+got and nothing is delivered twice.
  */
 #define _GNU_SOURCE
+#define CURL_DISABLE_TYPECHECK /* curl_easy_setopt is a pointer in ds_curl, not curl.h's macro */
+#include "curl_dl.h"
 #include "hdfs.h"
 #include "hdfs_json.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -743,8 +744,13 @@ static int call_boolean(hdfs_client *c, const char *op, const char *method, cons
 /* ------------------------------------------------------------------ the client */
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static const char *curl_load_why; /* libcurl could not be loaded: why */
 static CURLcode curl_init_rc;
-static void curl_init(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void curl_init(void) {
+  curl_load_why = ds_curl_load();
+  if (!curl_load_why)
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 static char *login_name(void) {
   long sz = sysconf(_SC_GETPW_R_SIZE_MAX);
@@ -789,6 +795,11 @@ hdfs_client *hdfs_open(const char *url, const char *user, int64_t retries, char 
     return NULL;
   }
   pthread_once(&curl_once, curl_init);
+  if (curl_load_why) {
+    if (err)
+      *err = dup_err("%s: %s", url, curl_load_why);
+    return NULL;
+  }
   if (curl_init_rc != CURLE_OK) {
     if (err)
       *err = dup_err("%s: libcurl failed to initialise: %s", url, curl_easy_strerror(curl_init_rc));
