@@ -4,7 +4,6 @@
  * library or symbol is reported, and hdfs:// paths then fail with that
  * message instead of the job failing to start.
  */
-#define CURL_DISABLE_TYPECHECK
 #include "curl_dl.h"
 
 #include <dlfcn.h>

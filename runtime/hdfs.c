@@ -24,7 +24,6 @@
  * resumed with OPEN at offset+got and nothing is delivered twice.
  */
 #define _GNU_SOURCE
-#define CURL_DISABLE_TYPECHECK /* curl_easy_setopt is a pointer in ds_curl, not curl.h's macro */
 #include "curl_dl.h"
 #include "hdfs.h"
 #include "hdfs_json.h"

@@ -209,9 +209,13 @@ static int64_t read_at(const textfile_state *st, char *dst, int64_t n, int64_t f
   return got;
 }
 
-/* Worker w's byte buffer, with room for n bytes. */
-static char *scratch_bytes(textfile_state *st, int w, int64_t n) {
-  tf_scratch *s = &st->scratch[w];
+/* The worker's scratch buffers of the task of ctx. */
+static tf_scratch *worker_scratch(const textfile_state *st, const ds_ctx *ctx) {
+  return &st->scratch[rt_task_worker(ctx)];
+}
+
+/* s's byte buffer, with room for n bytes. */
+static char *scratch_bytes(const textfile_state *st, tf_scratch *s, int64_t n) {
   if (s->cap < n) {
     free(s->bytes);
     s->cap = n > CHUNK_BYTES ? n : CHUNK_BYTES;
@@ -230,9 +234,9 @@ typedef struct round_job {
 static void chunk_task(rt_job *rj, int i, void *arg, ds_ctx *ctx) {
   (void)rj;
   const round_job *r = arg;
-  textfile_state *st = r->st;
+  const textfile_state *st = r->st;
   tf_chunk *c = &st->chunks[r->first + i];
-  char *dst = st->in_place ? scratch_bytes(st, rt_task_worker(ctx), CHUNK_BYTES)
+  char *dst = st->in_place ? scratch_bytes(st, worker_scratch(st, ctx), CHUNK_BYTES)
                            : st->buf + (c->foff - st->base);
   if (st->seekable) {
     int64_t n = st->limit - c->foff < CHUNK_BYTES ? st->limit - c->foff : CHUNK_BYTES;
@@ -357,8 +361,8 @@ static int64_t estimate(const textfile_state *st, int64_t lines) {
  * lines (one chunk's) in the partition, its bytes are read into the
  * worker's buffer and its lines given to fn. */
 static void textfile_feed(void *state, int32_t part, ds_ctx *ctx, rt_piece_fn fn, void *arg) {
-  textfile_state *st = state;
-  tf_scratch *s = &st->scratch[rt_task_worker(ctx)];
+  const textfile_state *st = state;
+  tf_scratch *s = worker_scratch(st, ctx);
   int64_t a = rt_slice_start(part, st->batch_lines, st->batch_parts);
   int64_t b = rt_slice_start(part + 1, st->batch_lines, st->batch_parts);
   for (int64_t k = 0; k < st->nruns && a < b; k++) {
@@ -370,7 +374,7 @@ static void textfile_feed(void *state, int32_t part, ds_ctx *ctx, rt_piece_fn fn
     /* Bytes from the first line's start to the last line's newline. */
     int64_t from = (a == r->first ? r->prev : (int64_t)(e[-1] >> 1)) + 1;
     int64_t to = (int64_t)(r->nl[hi - 1 - r->first] >> 1);
-    char *bytes = scratch_bytes(st, rt_task_worker(ctx), to - from);
+    char *bytes = scratch_bytes(st, s, to - from);
     int err = 0;
     int64_t got = to > from ? read_at(st, bytes, to - from, from, &err) : 0;
     if (got < to - from)
