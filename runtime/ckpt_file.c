@@ -65,6 +65,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -603,6 +604,16 @@ int rt_ckr_u32(rt_ckr *r, uint32_t *out) {
     return r->err;
   *out = rt_le_get32(p);
   return 0;
+}
+
+const char *rt_ckr_version(rt_ckr *r, uint32_t want, const char *who) {
+  static _Thread_local char msg[300];
+  uint32_t version = 0;
+  if (rt_ckr_u32(r, &version) < 0 || version == want)
+    return NULL;
+  snprintf(msg, sizeof msg, "%s: checkpoint content of version %u, this runtime reads %u", who,
+           (unsigned)version, (unsigned)want);
+  return msg;
 }
 
 int rt_ckr_u64(rt_ckr *r, uint64_t *out) {

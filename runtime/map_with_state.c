@@ -247,25 +247,18 @@ static void mws_save(rt_job *rj, int node, rt_ckw *w) {
   rt_state_stores_save(w, st->stores, st->nout);
 }
 
-static _Thread_local char load_msg[200];
-
 static const char *mws_load(rt_job *rj, int node, rt_ckr *r) {
   const ds_node *n = &rj->job->nodes[node];
   mws_state *st = rj->state[node];
-  uint32_t version = 0;
   int64_t timeout = 0;
   uint8_t seeded = 0;
-  rt_ckr_u32(r, &version);
+  const char *why = rt_ckr_version(r, MWS_VERSION, "mapWithState");
+  if (why || r->err)
+    return why;
   rt_ckr_i64(r, &timeout);
   rt_ckr_u8(r, &seeded);
   if (r->err)
     return NULL;
-  if (version != MWS_VERSION) {
-    snprintf(load_msg, sizeof load_msg,
-             "mapWithState: checkpoint content of version %u, this runtime reads %d",
-             (unsigned)version, MWS_VERSION);
-    return load_msg;
-  }
   if (seeded > 1)
     return "mapWithState: checkpoint content is malformed";
   st->seeded = seeded;

@@ -336,13 +336,10 @@ static void rbkw_save(rt_job *rj, int node, rt_ckw *w) {
 static const char *rbkw_load(rt_job *rj, int node, rt_ckr *r) {
   const ds_node *n = &rj->job->nodes[node];
   rbkw_state *st = rj->state[node];
-  uint32_t version = 0;
   uint8_t inverse = 0;
-  rt_ckr_u32(r, &version);
-  if (r->err)
-    return NULL;
-  if (version != RBKW_VERSION)
-    return "reduceByKeyAndWindow: checkpoint content of another version";
+  const char *why = rt_ckr_version(r, RBKW_VERSION, "reduceByKeyAndWindow");
+  if (why || r->err)
+    return why;
   if (rt_ckr_u8(r, &inverse) < 0)
     return NULL;
   if (inverse != (n->inv_reduce != NULL))

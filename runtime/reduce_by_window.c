@@ -204,11 +204,9 @@ static void rbw_save(rt_job *rj, int node, rt_ckw *w) {
 static const char *rbw_load(rt_job *rj, int node, rt_ckr *r) {
   const ds_node *n = &rj->job->nodes[node];
   rbw_state *st = rj->state[node];
-  uint32_t version = 0;
-  if (rt_ckr_u32(r, &version) < 0)
-    return NULL;
-  if (version != RBW_VERSION)
-    return "reduceByWindow: checkpoint content of another version";
+  const char *why = rt_ckr_version(r, RBW_VERSION, "reduceByWindow");
+  if (why || r->err)
+    return why;
   uint8_t inverse = 0;
   if (rt_ckr_u8(r, &inverse) < 0)
     return NULL;

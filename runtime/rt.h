@@ -752,6 +752,10 @@ int rt_ckr_open(rt_ckr *r, const char *path);
 int rt_ckr_bytes(rt_ckr *r, void *out, size_t n);
 int rt_ckr_u8(rt_ckr *r, uint8_t *out);
 int rt_ckr_u32(rt_ckr *r, uint32_t *out);
+/* Reads a node section's content version (u32) and compares it with want:
+ * NULL when they match or the read failed (r->err says so), else a message
+ * for the load to return, naming `who` (valid until the thread's next call). */
+const char *rt_ckr_version(rt_ckr *r, uint32_t want, const char *who);
 int rt_ckr_u64(rt_ckr *r, uint64_t *out);
 int rt_ckr_i64(rt_ckr *r, int64_t *out);
 int rt_ckr_f64(rt_ckr *r, double *out);

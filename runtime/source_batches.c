@@ -153,18 +153,14 @@ static void batches_save(rt_job *rj, int node, rt_ckw *w) {
 static const char *batches_load(rt_job *rj, int node, rt_ckr *r) {
   batches_state *st = rj->state[node];
   const char *loc = rj->job->nodes[node].loc ? rj->job->nodes[node].loc : "batches";
-  uint32_t version = 0;
   int64_t next = 0, end = 0;
-  rt_ckr_u32(r, &version);
+  const char *why = rt_ckr_version(r, BATCHES_VERSION, loc);
+  if (why || r->err)
+    return why;
   rt_ckr_i64(r, &next);
   rt_ckr_i64(r, &end);
   if (r->err)
     return NULL;
-  if (version != BATCHES_VERSION) {
-    snprintf(message, sizeof message, "%s: checkpoint content of version %u, this runtime reads %d",
-             loc, (unsigned)version, BATCHES_VERSION);
-    return message;
-  }
   if (next < 0 || end < 0) {
     snprintf(message, sizeof message, "%s: checkpoint content is malformed", loc);
     return message;

@@ -527,10 +527,11 @@ static void textfile_save(rt_job *rj, int node, rt_ckw *w) {
 
 static const char *textfile_load(rt_job *rj, int node, rt_ckr *r) {
   textfile_state *st = rj->state[node];
-  uint32_t version = 0;
   int64_t line = 0, known = 0, seen_bytes = 0, seen_lines = 0;
   uint8_t eof = 0;
-  rt_ckr_u32(r, &version);
+  const char *why = rt_ckr_version(r, TEXTFILE_VERSION, st->loc);
+  if (why || r->err)
+    return why;
   rt_ckr_i64(r, &line);
   rt_ckr_u8(r, &eof);
   rt_ckr_i64(r, &known);
@@ -538,11 +539,6 @@ static const char *textfile_load(rt_job *rj, int node, rt_ckr *r) {
   rt_ckr_i64(r, &seen_lines);
   if (r->err)
     return NULL;
-  if (version != TEXTFILE_VERSION) {
-    snprintf(message, sizeof message, "%s: checkpoint content of version %u, this runtime reads %d",
-             st->loc, (unsigned)version, TEXTFILE_VERSION);
-    return message;
-  }
   if (eof > 1 || known < 0 || line < 0 || line > known + (eof ? 1 : 0) || seen_bytes < 0 ||
       seen_lines < 0) {
     snprintf(message, sizeof message, "%s: checkpoint content is malformed", st->loc);

@@ -171,22 +171,15 @@ static void usk_save(rt_job *rj, int node, rt_ckw *w) {
   rt_state_stores_save(w, st->stores, st->nout);
 }
 
-static _Thread_local char load_msg[200];
-
 static const char *usk_load(rt_job *rj, int node, rt_ckr *r) {
   usk_state *st = rj->state[node];
-  uint32_t version = 0;
   uint8_t seeded = 0;
-  rt_ckr_u32(r, &version);
+  const char *why = rt_ckr_version(r, USK_VERSION, "updateStateByKey");
+  if (why || r->err)
+    return why;
   rt_ckr_u8(r, &seeded);
   if (r->err)
     return NULL;
-  if (version != USK_VERSION) {
-    snprintf(load_msg, sizeof load_msg,
-             "updateStateByKey: checkpoint content of version %u, this runtime reads %d",
-             (unsigned)version, USK_VERSION);
-    return load_msg;
-  }
   if (seeded > 1)
     return "updateStateByKey: checkpoint content is malformed";
   st->seeded = seeded;

@@ -177,11 +177,9 @@ static void window_save(rt_job *rj, int node, rt_ckw *w) {
 
 static const char *window_load(rt_job *rj, int node, rt_ckr *r) {
   window_state *st = rj->state[node];
-  uint32_t version = 0;
-  if (rt_ckr_u32(r, &version) < 0)
-    return NULL;
-  if (version != WINDOW_VERSION)
-    return "window: checkpoint content of another version";
+  const char *why = rt_ckr_version(r, WINDOW_VERSION, "window");
+  if (why || r->err)
+    return why;
   int32_t nparts = rj->settings.partitions > 0 ? (int32_t)rj->settings.partitions : 1;
   return rt_winstore_load(r, &st->ws, rj->job->nodes[node].elem, 0, nparts);
 }

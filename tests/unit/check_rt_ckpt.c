@@ -315,6 +315,39 @@ START_TEST(test_roundtrip_empty_and_replace) {
 }
 END_TEST
 
+/* rt_ckr_version: a node section's content version, as every load reads it. */
+START_TEST(test_content_version) {
+  make_tmpdir();
+  rt_ckw w;
+  ck_assert_int_eq(rt_ckw_open(&w, tmpdir, "v"), 0);
+  rt_ckw_u32(&w, 2);
+  rt_ckw_u8(&w, 7);
+  ck_assert_int_eq(rt_ckw_commit(&w), 0);
+
+  rt_ckr r;
+  uint8_t b = 0;
+  ck_assert_int_eq(rt_ckr_open(&r, path_of("v")), 0);
+  ck_assert_ptr_null(rt_ckr_version(&r, 2, "window"));
+  ck_assert_int_eq(rt_ckr_u8(&r, &b), 0); /* the content follows */
+  ck_assert_int_eq(b, 7);
+  rt_ckr_close(&r);
+
+  ck_assert_int_eq(rt_ckr_open(&r, path_of("v")), 0);
+  const char *why = rt_ckr_version(&r, 1, "window");
+  ck_assert_ptr_nonnull(why);
+  ck_assert_str_eq(why, "window: checkpoint content of version 2, this runtime reads 1");
+  ck_assert_int_eq(r.err, 0);
+  rt_ckr_close(&r);
+
+  /* Past the end: no message, the reader's error says why. */
+  ck_assert_int_eq(rt_ckr_open(&r, path_of("v")), 0);
+  ck_assert_int_eq(rt_ckr_u32(&r, &(uint32_t){0}), 0);
+  ck_assert_ptr_null(rt_ckr_version(&r, 2, "window"));
+  ck_assert_int_eq(r.err, -EBADMSG);
+  rt_ckr_close(&r);
+}
+END_TEST
+
 START_TEST(test_bounds_checks) {
   make_tmpdir();
   rt_ckw w;
@@ -777,6 +810,7 @@ int main(void) {
   tcase_add_test(tc, test_roundtrip_every_type);
   tcase_add_test(tc, test_roundtrip_empty_and_replace);
   tcase_add_test(tc, test_bounds_checks);
+  tcase_add_test(tc, test_content_version);
   tcase_add_test(tc, test_every_flip_detected);
   tcase_add_test(tc, test_every_truncation_detected);
   tcase_add_test(tc, test_forged_and_garbage);
